@@ -1,0 +1,31 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Layers (see DESIGN.md): tune (Sources/Repl) -> Script -> Engine.
+// OpenBLAS is opened at run time by Engine/Kernels/BLASLoader.swift (dlopen after choosing
+// OPENBLAS_CORETYPE), so COpenBLAS provides declarations only and is not linked.
+let package = Package(
+    name: "tune",
+    products: [
+        .executable(name: "tune", targets: ["Repl"]),
+        .library(name: "Engine", targets: ["Engine"]),
+        .library(name: "Script", targets: ["Script"]),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "COpenBLAS", path: "Sources/COpenBLAS",
+            providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(
+            name: "CEditline", path: "Sources/CEditline", pkgConfig: "libedit",
+            providers: [.apt(["libedit-dev"])]),
+        .target(
+            name: "Engine", dependencies: ["COpenBLAS"], path: "Sources/Engine",
+            swiftSettings: [.unsafeFlags(["-cross-module-optimization"])],
+            linkerSettings: [.linkedLibrary("dl")]),
+        .target(name: "Script", dependencies: ["Engine"], path: "Sources/Script"),
+        .executableTarget(name: "Repl", dependencies: ["Script", "CEditline"], path: "Sources/Repl"),
+        .testTarget(
+            name: "EngineTests", dependencies: ["Engine"], path: "Tests/EngineTests"),
+    ],
+    swiftLanguageModes: [.v5]
+)
