@@ -129,8 +129,40 @@ def model_fixtures(path):
     print("types:", emb.tensor_type.name, q.tensor_type.name)
 
 
+def writer_fixture():
+    """A small GGUF v3 file written by gguf-py's GGUFWriter: every value type, a nested array,
+    and tensors of several types, for the Swift reader to parse."""
+    path = os.path.join(OUT, "gguf_py_writer.gguf")
+    w = gguf.GGUFWriter(path, "llama")
+    w.add_uint8("t.u8", 200)
+    w.add_int8("t.i8", -100)
+    w.add_uint16("t.u16", 60000)
+    w.add_int16("t.i16", -30000)
+    w.add_uint32("t.u32", 4000000000)
+    w.add_int32("t.i32", -2000000000)
+    w.add_uint64("t.u64", 18000000000000000000)
+    w.add_int64("t.i64", -9000000000000000000)
+    w.add_float32("t.f32", 1.5)
+    w.add_float64("t.f64", -2.25e300)
+    w.add_bool("t.bool", True)
+    w.add_string("t.str", "héllo ✓")
+    w.add_array("t.arr_i32", [1, -2, 3])
+    w.add_array("t.arr_str", ["a", "bc", ""])
+    w.add_array("t.arr_nested", [[1, 2], [3]])
+    w.add_tensor("a.weight", np.arange(8, dtype=np.float32).reshape(2, 4))
+    w.add_tensor("b.weight", np.arange(64, dtype=np.float16).reshape(2, 32))
+    q = quantize(np.linspace(-1, 1, 96, dtype=np.float32).reshape(3, 32), T.Q8_0)
+    w.add_tensor("c.weight", q, raw_dtype=T.Q8_0)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    print(f"gguf_py_writer.gguf: {os.path.getsize(path)} bytes")
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
+    writer_fixture()
     dequant_fixtures()
     quant_fixtures()
     model = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
