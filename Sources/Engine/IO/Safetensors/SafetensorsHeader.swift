@@ -131,14 +131,6 @@ struct SafetensorsHeader {
     }
 }
 
-extension String {
-    /// Decodes UTF-8, returning nil (instead of repairing) when the bytes are not valid UTF-8.
-    init?(validatingUTF8Bytes bytes: UnsafeRawBufferPointer) {
-        guard let s = String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) else { return nil }
-        self = s
-    }
-}
-
 /// A pass over JSON text before Foundation parses it, for what Foundation does not report:
 /// nesting depth beyond a limit, and an object naming the same key twice (Foundation keeps one
 /// silently). Malformed JSON is left for the real parser to report.
