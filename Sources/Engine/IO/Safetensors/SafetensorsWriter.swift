@@ -110,9 +110,12 @@ public enum SafetensorsWriter {
         return names
     }
 
-    /// Parses a shard size as HF's `max_shard_size` does: a plain byte count, or a number with
-    /// a unit: decimal KB/MB/GB/TB (10^3…), binary KiB/MiB/GiB/TiB (2^10…), case-insensitive;
-    /// a unit spelt with a lower-case final "b" ("5Gb") means bits and is divided by 8.
+    /// Parses a shard size as `save_pretrained(max_shard_size=)` does today (through
+    /// huggingface_hub's `parse_size_to_int`): a plain byte count, or a number (decimals allowed)
+    /// with a case-insensitive decimal unit KB/MB/GB/TB (10^3…). The binary units
+    /// KiB/MiB/GiB/TiB (2^10…) that older transformers accepted are accepted too. (Older
+    /// transformers also read a lower-case final "b", as in "5Gb", as bits; the hub does not,
+    /// and neither does this.)
     public static func parseShardSize(_ text: String) throws -> Int {
         func bad() -> SafetensorsError {
             SafetensorsError(path: "max_shard_size", problem: .invalidWrite("\"\(text)\" is not a size like 5GB, 500MB or 2GiB"))
@@ -127,8 +130,7 @@ public enum SafetensorsWriter {
         for (unit, scale) in units where upper.hasSuffix(unit) {
             let number = String(trimmed.dropLast(unit.count)).trimmingCharacters(in: .whitespaces)
             guard let value = Double(number), value.isFinite, value > 0 else { throw bad() }
-            var bytes = value * scale
-            if trimmed.hasSuffix("b") { bytes /= 8 }
+            let bytes = value * scale
             guard let result = Int(exactly: bytes.rounded(.down)), result > 0 else { throw bad() }
             return result
         }
