@@ -79,6 +79,29 @@ final class SafetensorsWriterTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), ["model.safetensors"])
     }
 
+    func testSavingAgainRemovesTheWeightsOfTheEarlierSave() throws {
+        let v: [Float] = [1, 2, 3, 4]
+        try v.withUnsafeBytes { raw in
+            let a = SafetensorsWriter.Tensor(name: "a", dtype: .f32, shape: [4], bytes: raw)
+            let b = SafetensorsWriter.Tensor(name: "b", dtype: .f32, shape: [4], bytes: raw)
+            let c = SafetensorsWriter.Tensor(name: "c", dtype: .f32, shape: [4], bytes: raw)
+            XCTAssertTrue(FileManager.default.createFile(atPath: "\(dir)/tokenizer.json", contents: Data("{}".utf8)))
+            try SafetensorsWriter.writeSharded([a, b, c], directory: dir, maxShardSize: 16)
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), [
+                "model-00001-of-00003.safetensors", "model-00002-of-00003.safetensors", "model-00003-of-00003.safetensors",
+                "model.safetensors.index.json", "tokenizer.json"])
+            try SafetensorsWriter.writeSharded([a, b], directory: dir, maxShardSize: 16)
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), [
+                "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors",
+                "model.safetensors.index.json", "tokenizer.json"])
+            try SafetensorsWriter.writeSharded([a, b], directory: dir, maxShardSize: 1000)
+            XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).sorted(), ["model.safetensors", "tokenizer.json"])
+            try SafetensorsWriter.writeSharded([a, c], directory: dir, maxShardSize: 16)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: "\(dir)/model.safetensors"))
+            XCTAssertEqual(try SafetensorsShards(index: "\(dir)/model.safetensors.index.json").tensorNames, ["a", "c"])
+        }
+    }
+
     func testShardSizeParsingFollowsHuggingFace() throws {
         // Decimal units as huggingface_hub.parse_size_to_int (which save_pretrained uses),
         // binary units as older transformers' convert_file_size_to_int.
