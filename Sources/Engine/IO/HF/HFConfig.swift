@@ -45,7 +45,8 @@ extension ModelConfig {
         let ropeTheta = try reader.double("rope_theta", positive: true)
             ?? ropeParameters.flatMap { try? HFJSONReader($0, source: source).double("rope_theta", positive: true) }
             ?? 10000
-        let scaling = try Self.ropeScaling(json["rope_scaling"] ?? ropeParameters, source: source)
+        let ropeScalingField = json["rope_scaling"].flatMap { JSONValues.isNull($0) ? nil : $0 }
+        let scaling = try Self.ropeScaling(ropeScalingField ?? ropeParameters, source: source)
 
         let defaultMaxPositions: Int
         switch arch {

@@ -55,7 +55,9 @@ public enum SafetensorsWriter {
     /// tensor larger than the limit gets a shard of its own. One shard is written as
     /// `<baseName>.safetensors` with no index; several as `<baseName>-00001-of-0000N.safetensors`
     /// plus `<baseName>.safetensors.index.json` (`metadata.total_size`, `weight_map`), written
-    /// last so the index never names a shard that is not complete. Returns the file names written.
+    /// last so the index never names a shard that is not complete. Weight files of an earlier
+    /// save with the same base name that this save does not use are then removed. Returns the
+    /// file names written.
     @discardableResult
     public static func writeSharded(_ tensors: [Tensor], metadata: [String: String]? = nil,
                                     directory: String, maxShardSize: Int,
@@ -88,6 +90,7 @@ public enum SafetensorsWriter {
         if shards.count == 1 {
             let name = "\(baseName).safetensors"
             try write(shards[0], metadata: metadata, to: "\(directory)/\(name)")
+            removeStaleWeights(in: directory, baseName: baseName, keeping: [name])
             return [name]
         }
         var names: [String] = []
@@ -107,12 +110,39 @@ public enum SafetensorsWriter {
         index += "  }\n}\n"
         try writeAtomically(to: indexPath) { try $0.write(index) }
         names.append("\(baseName).safetensors.index.json")
+        removeStaleWeights(in: directory, baseName: baseName, keeping: Set(names))
         return names
     }
 
-    /// Parses a shard size as HF's `max_shard_size` does: a plain byte count, or a number with
-    /// a unit: decimal KB/MB/GB/TB (10^3…), binary KiB/MiB/GiB/TiB (2^10…), case-insensitive;
-    /// a unit spelt with a lower-case final "b" ("5Gb") means bits and is divided by 8.
+    /// After a save, removes weight files of an earlier save into the same directory that the
+    /// new one does not use (as transformers does), so a stale index or stale shards can never
+    /// be loaded in place of the new weights. Runs only after the new files are complete.
+    static func removeStaleWeights(in directory: String, baseName: String, keeping: Set<String>) {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for entry in entries where !keeping.contains(entry) {
+            if entry == "\(baseName).safetensors" || entry == "\(baseName).safetensors.index.json"
+                || isShardName(entry, baseName: baseName) {
+                unlink("\(directory)/\(entry)")
+            }
+        }
+    }
+
+    /// `<baseName>-NNNNN-of-NNNNN.safetensors`.
+    static func isShardName(_ name: String, baseName: String) -> Bool {
+        let prefix = baseName + "-", suffix = ".safetensors"
+        guard name.hasPrefix(prefix), name.hasSuffix(suffix) else { return false }
+        let middle = name.dropFirst(prefix.count).dropLast(suffix.count)
+        let parts = middle.split(separator: "-", omittingEmptySubsequences: false)
+        return parts.count == 3 && parts[1] == "of" && parts[0].count == 5 && parts[2].count == 5
+            && parts[0].allSatisfy(\.isNumber) && parts[2].allSatisfy(\.isNumber)
+    }
+
+    /// Parses a shard size as `save_pretrained(max_shard_size=)` does today (through
+    /// huggingface_hub's `parse_size_to_int`): a plain byte count, or a number (decimals allowed)
+    /// with a case-insensitive decimal unit KB/MB/GB/TB (10^3…). The binary units
+    /// KiB/MiB/GiB/TiB (2^10…) that older transformers accepted are accepted too. (Older
+    /// transformers also read a lower-case final "b", as in "5Gb", as bits; the hub does not,
+    /// and neither does this.)
     public static func parseShardSize(_ text: String) throws -> Int {
         func bad() -> SafetensorsError {
             SafetensorsError(path: "max_shard_size", problem: .invalidWrite("\"\(text)\" is not a size like 5GB, 500MB or 2GiB"))
@@ -127,8 +157,7 @@ public enum SafetensorsWriter {
         for (unit, scale) in units where upper.hasSuffix(unit) {
             let number = String(trimmed.dropLast(unit.count)).trimmingCharacters(in: .whitespaces)
             guard let value = Double(number), value.isFinite, value > 0 else { throw bad() }
-            var bytes = value * scale
-            if trimmed.hasSuffix("b") { bytes /= 8 }
+            let bytes = value * scale
             guard let result = Int(exactly: bytes.rounded(.down)), result > 0 else { throw bad() }
             return result
         }
