@@ -25,6 +25,7 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-cross-module-optimization", "-target-cpu", "haswell"])],
             linkerSettings: [.linkedLibrary("dl")]),
         .target(name: "Script", dependencies: ["Engine"], path: "Sources/Script"),
+        .executableTarget(name: "tune-bench", dependencies: ["Engine"], path: "Sources/Bench"),
         .executableTarget(name: "Repl", dependencies: ["Script", "CEditline"], path: "Sources/Repl"),
         .testTarget(
             name: "EngineTests", dependencies: ["Engine"], path: "Tests/EngineTests"),

@@ -14,14 +14,35 @@
 // `sums` holds Σx over each 32-element group of x, so the offset terms (m, −8d, −dmin·mn) cost
 // one multiply per group instead of one per element.
 
+// The lane conversions are written element by element on purpose: the generic SIMD
+// initialisers (`SIMD16<Int32>(truncatingIfNeeded:)`, `SIMD16<Float>(_:)`) compile to calls into
+// the standard library here, while this loop vectorises to vpmovzxbd + vcvtdq2ps.
 @inline(__always)
 func floats(_ v: SIMD16<UInt8>) -> SIMD16<Float> {
-    SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: v))
+    var r = SIMD16<Float>()
+    for i in 0..<16 { r[i] = Float(v[i]) }
+    return r
 }
 
 @inline(__always)
 func floats(_ v: SIMD16<Int8>) -> SIMD16<Float> {
-    SIMD16<Float>(SIMD16<Int32>(truncatingIfNeeded: v))
+    var r = SIMD16<Float>()
+    for i in 0..<16 { r[i] = Float(v[i]) }
+    return r
+}
+
+@inline(__always)
+func floats(_ v: SIMD16<Float16>) -> SIMD16<Float> {
+    var r = SIMD16<Float>()
+    for i in 0..<16 { r[i] = Float(v[i]) }
+    return r
+}
+
+@inline(__always)
+func bfloat16Floats(_ v: SIMD16<UInt16>) -> SIMD16<Float> {
+    var r = SIMD16<UInt32>()
+    for i in 0..<16 { r[i] = UInt32(v[i]) &<< 16 }
+    return unsafeBitCast(r, to: SIMD16<Float>.self)
 }
 
 @inline(__always)
@@ -166,7 +187,7 @@ func dotF16(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ n: Int) -> Flo
     var i = 0
     while i &+ 16 <= n {
         let h = row.loadUnaligned(fromByteOffset: i &* 2, as: SIMD16<Float16>.self)
-        acc.addProduct(SIMD16<Float>(h), loadVector(x + i))
+        acc.addProduct(floats(h), loadVector(x + i))
         i &+= 16
     }
     var s = acc.sum()
@@ -178,8 +199,8 @@ func dotBF16(_ row: UnsafeRawPointer, _ x: UnsafePointer<Float>, _ n: Int) -> Fl
     var acc = SIMD16<Float>()
     var i = 0
     while i &+ 16 <= n {
-        let h = SIMD16<UInt32>(truncatingIfNeeded: row.loadUnaligned(fromByteOffset: i &* 2, as: SIMD16<UInt16>.self))
-        acc.addProduct(unsafeBitCast(h &<< 16, to: SIMD16<Float>.self), loadVector(x + i))
+        let h = row.loadUnaligned(fromByteOffset: i &* 2, as: SIMD16<UInt16>.self)
+        acc.addProduct(bfloat16Floats(h), loadVector(x + i))
         i &+= 16
     }
     var s = acc.sum()

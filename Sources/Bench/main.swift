@@ -1,0 +1,58 @@
+import Engine
+import Foundation
+
+// tune-bench: prefill and decode speed of the engine on a GGUF model (the default model unless
+// a path is given), printed as tokens/s. Scripts/bench runs it beside llama.cpp.
+//   tune-bench [MODEL.gguf] [--prefill 128,512] [--decode 128] [--repeat 3]
+
+var args = Array(CommandLine.arguments.dropFirst())
+func option(_ name: String, _ fallback: String) -> String {
+    if let i = args.firstIndex(of: name), i + 1 < args.count {
+        let v = args[i + 1]
+        args.removeSubrange(i...(i + 1))
+        return v
+    }
+    return fallback
+}
+let prefillSizes = option("--prefill", "128,512").split(separator: ",").compactMap { Int($0) }
+let decodeCount = Int(option("--decode", "128"))!
+let repeats = Int(option("--repeat", "3"))!
+let path = try args.first ?? ModelStore().resolve(ModelStore.defaultModelId).path
+
+let file = try GGUFFile(map: MappedFile(path: path))
+let model = try LlamaModel(gguf: file)
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+print("model: \(path)")
+print("threads: \(ThreadPool.shared.threadCount), BLAS core: \(BLAS.coreName)")
+
+// Deterministic pseudo-random prompt tokens (ids in the ordinary part of the vocabulary).
+var rng = RandomSource(seed: 1)
+func promptTokens(_ n: Int) -> [Int] { (0..<n).map { _ in 1000 + Int(rng.next() % 20000) } }
+
+// Warm up: touch every page of the weights once.
+_ = try model.forward(promptTokens(16), cache: model.makeCache(capacity: 16))
+
+for n in prefillSizes {
+    var best = Double.infinity
+    for _ in 0..<repeats {
+        let cache = model.makeCache(capacity: n)
+        let tokens = promptTokens(n)
+        let t0 = now()
+        _ = try model.forward(tokens, cache: cache)
+        best = min(best, now() - t0)
+    }
+    print(String(format: "prefill %4d tokens: %8.1f tokens/s", n, Double(n) / best))
+}
+var bestDecode = Double.infinity
+for _ in 0..<repeats {
+    let cache = model.makeCache(capacity: 16 + decodeCount)
+    var logits = try model.forward(promptTokens(16), cache: cache)
+    let t0 = now()
+    for _ in 0..<decodeCount {
+        var best = 0
+        for i in logits.indices where logits[i] > logits[best] { best = i }
+        logits = try model.forward([best], cache: cache)
+    }
+    bestDecode = min(bestDecode, now() - t0)
+}
+print(String(format: "decode  %4d tokens: %8.1f tokens/s", decodeCount, Double(decodeCount) / bestDecode))
