@@ -116,7 +116,8 @@ enum ArgumentParser {
             return
         case .unsupported(let reason, let instead):
             if isOff(value, spec) { return }
-            let shown: String? = value.render.count <= 40 ? value.render : nil
+            let text = value.words.joined(separator: " ")
+            let shown: String? = text.count <= 40 ? text : nil
             throw ArgumentError.unsupported(name: spec.name, value: shown, reason: reason, instead: instead)
         case .restricted(let allowed, let reason, let instead):
             if value == .none { return }

@@ -100,7 +100,8 @@ public struct ArgumentRegistry: Sendable {
     }
 
     /// The value an argument has for a run: the explicit value, else the command's default,
-    /// else the derived default, else the documented default. Nil when the engine decides.
+    /// else the derived default, else the documented default (`.none` for None: the engine
+    /// decides, e.g. from the model's files). Nil for unknown names and undocumented defaults.
     public func resolvedValue(
         _ name: String, command: Command, explicit: [String: ArgumentValue],
         interactive: Bool = false, worldSize: Int = 1
@@ -119,8 +120,7 @@ public struct ArgumentRegistry: Sendable {
         {
             return v
         }
-        let fixed = spec.staticDefault(for: command)
-        if let fixed, fixed != .none { return fixed }
+        if let perCommand = spec.commandDefaults[command], perCommand != .none { return perCommand }
         if let derived = spec.derivedDefault, depth < 8 {
             let context = DefaultContext(command: command, interactive: interactive, worldSize: worldSize) {
                 self.resolve($0, command: command, explicit: explicit, interactive: interactive,
@@ -128,7 +128,7 @@ public struct ArgumentRegistry: Sendable {
             }
             if let v = derived.resolve(context) { return v }
         }
-        return fixed
+        return spec.staticDefault(for: command)
     }
 
     static func bare(_ name: String) -> String {

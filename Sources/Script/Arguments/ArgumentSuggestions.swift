@@ -18,8 +18,11 @@ enum NameSuggester {
             if 1 - Double(d) / Double(longer) >= similarityFloor { scored.append((name, d)) }
         }
         scored.sort { $0.distance != $1.distance ? $0.distance < $1.distance : $0.name < $1.name }
+        // Only the closest tier: one clear candidate beats several looser ones.
+        guard let best = scored.first?.distance else { return [] }
         var seen = Set<String>()
-        return scored.map(\.name).filter { seen.insert($0).inserted }.prefix(maxSuggestions).map { $0 }
+        return scored.filter { $0.distance == best }.map(\.name).filter { seen.insert($0).inserted }
+            .prefix(maxSuggestions).map { $0 }
     }
 
     /// Optimal-string-alignment distance: insertions, deletions, substitutions and

@@ -91,10 +91,13 @@ public indirect enum ArgumentValue: Equatable, Sendable {
         }
     }
 
-    /// The value as command-line words (`--name` followed by these).
+    /// The value as unquoted command-line words (what a shell hands over after `--name`);
+    /// `parse` of these gives the value back.
     public var words: [String] {
         switch self {
         case .list(let items): return items.flatMap { $0.words }
+        case .string(let s): return [s]
+        case .json(let j): return [j.text]
         default: return [render]
         }
     }

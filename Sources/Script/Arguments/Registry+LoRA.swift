@@ -2,23 +2,27 @@ extension ArgumentRegistry {
     static let tunerArguments: [ArgumentSpec] = {
         let s = RegistrySection("Tuner Arguments", .training)
         let full = RegistrySection("Full Arguments", .training)
+        // A text model has no towers to unfreeze: only `true` (the default) is meaningful.
+        let textOnlyFrozen = EngineSupport.restricted(
+            allowedChoices: ["true"], reason: "text-only models; no vision or audio towers",
+            instead: "use a text model; these options have no effect on one")
         return [
             s.arg("freeze_llm", .bool, false,
                   "Multimodal models only: keep the language-model part frozen (full) or give it no adapters (LoRA).",
                   support: Unsupported.multimodal),
             s.arg("freeze_vit", .bool, true,
                   "Multimodal models only: keep the vision/audio towers frozen or free of adapters.",
-                  support: Unsupported.multimodal),
+                  support: textOnlyFrozen),
             s.arg("freeze_aligner", .bool, true,
                   "Multimodal models only: keep the aligner (projector between tower and LLM) frozen or free of adapters.",
-                  support: Unsupported.multimodal),
+                  support: textOnlyFrozen),
             s.arg("target_modules", .list(of: .string), ["all-linear"],
                   "Which modules get tuner layers: module names, or 'all-linear' for every linear layer except the output head."),
             s.arg("target_regex", .string, .none,
                   "A regular expression over module names choosing where tuner layers go; when set, target_modules is ignored."),
             s.arg("init_weights", .either(.bool, .openChoice(["gaussian", "pissa", "pissa_niter_16", "bat"])), true,
                   "How new tuner weights start: true (the standard init), false, 'gaussian', or SVD-based 'pissa'/'pissa_niter_N' (LoRA), 'bat' (Bone).",
-                  support: .restricted(allowedChoices: ["gaussian"],
+                  support: .restricted(allowedChoices: ["true", "false", "gaussian"],
                                        reason: "PiSSA and Bone initialisations are not implemented",
                                        instead: "use true, false or 'gaussian'")),
             s.arg("modules_to_save", .list(of: .string), [],
