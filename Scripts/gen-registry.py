@@ -4,6 +4,8 @@ command-line argument reference (a text rendering of the docs page).
 
 Usage: Scripts/gen-registry.py REFERENCE.txt > Tests/Fixtures/registry/names.txt
        Scripts/gen-registry.py --sections REFERENCE.txt   (name, section, raw first sentence)
+       Scripts/gen-registry.py --check-help REFERENCE.txt Sources/Script/Arguments/Registry+*.swift
+           (lists help strings sharing a run of 7 or more consecutive words with the reference)
 
 A documented entry is a list item `- name: ...` (optionally marked with the fire emoji,
 optionally `- name (default: X): ...`); the text dump sometimes glues an item to the end
@@ -40,8 +42,29 @@ def entries(path):
                     yield m.group(1), section, line[m.end():].strip()
 
 
+def words(text):
+    return re.findall(r"[a-z0-9_]+", text.lower())
+
+
+def check_help(reference, swift_files, run=7):
+    ref = words(open(reference, encoding="utf-8").read())
+    grams = {tuple(ref[i:i + run]) for i in range(len(ref) - run + 1)}
+    found = 0
+    for path in swift_files:
+        for literal in re.findall(r'"((?:[^"\\]|\\.){30,})"', open(path, encoding="utf-8").read()):
+            w = words(literal)
+            hits = [" ".join(w[i:i + run]) for i in range(len(w) - run + 1) if tuple(w[i:i + run]) in grams]
+            if hits:
+                found += 1
+                print(f"{path}: {literal[:80]}... shares: {hits[0]}")
+    print(f"{found} help strings share {run}-word runs with the reference")
+
+
 def main():
     args = sys.argv[1:]
+    if args and args[0] == "--check-help":
+        check_help(args[1], args[2:])
+        return
     if args and args[0] == "--sections":
         for name, section, text in entries(args[1]):
             print(f"{name}\t{section}\t{text[:110]}")

@@ -52,7 +52,7 @@ extension ArgumentRegistry {
                     perCommand: [.sample: "https://dashscope.aliyuncs.com/compatible-mode/v1"], extraCommands: [.sample]),
             app.arg("studio_title", .string, .none, "Title shown on the app page; None uses the model name.",
                     derived: DerivedDefault("the model name") { c in modelStem(c.string("model")).map { .string($0) } }),
-            app.arg("is_multimodal", .bool, .none, "Start the multimodal version of the app; None decides from the model.",
+            app.arg("is_multimodal", .bool, .none, "Serve the image-and-text flavour of the app; None decides from the model.",
                     support: Unsupported.multimodal, derived: DerivedDefault("false for text models") { _ in false }),
         ]
     }()
