@@ -216,3 +216,19 @@ public struct ArgumentSpec: Sendable {
         commandDefaults[command] ?? defaultValue
     }
 }
+
+extension ArgumentSpec {
+    /// The default as `help` shows it: the per-command value, the derivation rule, or the
+    /// documented value ("None" included); nil when the reference states none.
+    public func defaultDescription(for command: Command? = nil) -> String? {
+        if let command, let v = commandDefaults[command] { return v.render }
+        if let derivedDefault {
+            let base = defaultValue.map { $0 == .none ? "" : $0.render + "; " } ?? ""
+            return base + derivedDefault.summary
+        }
+        if commandDefaults.isEmpty { return defaultValue?.render }
+        let special = commandDefaults.sorted { $0.key < $1.key }
+            .map { "\($0.value.render) for \($0.key.rawValue)" }.joined(separator: ", ")
+        return (defaultValue?.render ?? "not documented") + " (" + special + ")"
+    }
+}
