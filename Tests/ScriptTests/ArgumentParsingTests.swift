@@ -150,6 +150,9 @@ final class ArgumentParsingTests: XCTestCase {
         XCTAssertEqual(registry.spec("gpu_memory_utilization")?.name, "vllm_gpu_memory_utilization")
         XCTAssertEqual(registry.spec("tensor_parallel_size")?.name, "vllm_tensor_parallel_size")
         XCTAssertEqual(registry.spec("--lora_rank")?.name, "lora_rank")
+        XCTAssertEqual(registry.spec("--lora-rank")?.name, "lora_rank", "HF-style dashed spelling")
+        XCTAssertEqual(registry.spec("--tuner-type")?.name, "train_type")
+        XCTAssertEqual(registry.spec("merge-lora")?.name, "merge_lora")
         XCTAssertEqual(try parse("tuner_type", ["full"]), "full")
         XCTAssertEqual(registry.resolvedValue("learning_rate", command: .sft, explicit: ["tuner_type": "full"]),
                        .double(1e-5), "a value given under the alias counts for the argument")

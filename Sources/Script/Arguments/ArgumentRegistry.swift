@@ -1,3 +1,5 @@
+import Foundation
+
 /// Every argument and environment variable the ms-swift reference documents, with its type,
 /// defaults, the commands that take it and what this engine does with it.
 public struct ArgumentRegistry: Sendable {
@@ -24,9 +26,13 @@ public struct ArgumentRegistry: Sendable {
             + samplingArguments + environmentVariables
     }
 
-    /// The spec for a name, an alias, or either written with leading dashes.
+    /// The spec for a name, an alias, or either written with leading dashes. Like HF's
+    /// argument parser, `--lora-rank` is accepted for `--lora_rank`.
     public func spec(_ name: String) -> ArgumentSpec? {
-        index[Self.bare(name)].map { all[$0] }
+        let bare = Self.bare(name)
+        if let i = index[bare] { return all[i] }
+        guard bare.contains("-") else { return nil }
+        return index[bare.replacingOccurrences(of: "-", with: "_")].map { all[$0] }
     }
 
     /// Like `spec`, but an unknown name is an error carrying suggestions.
