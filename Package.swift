@@ -29,6 +29,7 @@ let package = Package(
         .executableTarget(name: "Repl", dependencies: ["Script", "CEditline"], path: "Sources/Repl"),
         .testTarget(
             name: "EngineTests", dependencies: ["Engine"], path: "Tests/EngineTests"),
+        .testTarget(name: "ScriptTests", dependencies: ["Script"], path: "Tests/ScriptTests"),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,68 @@
+extension ArgumentRegistry {
+    /// Documented environment variables: model-specific settings (also settable through
+    /// model_kwargs) and process-level switches.
+    static let environmentVariables: [ArgumentSpec] = {
+        let vl = RegistrySection("Specific Model Arguments", .every, kind: .environment)
+        let env = RegistrySection("Other Environment Variables", .every, kind: .environment)
+        let mm = Unsupported.multimodal
+        let p = 28 * 28
+        return [
+            vl.arg("IMAGE_FACTOR", .int, 28, "Qwen-VL family: image sides are rounded to multiples of this.", support: mm),
+            vl.arg("MIN_PIXELS", .int, .int(4 * p), "Qwen-VL family: smallest image area in pixels (4 x 28 x 28).", support: mm),
+            vl.arg("MAX_PIXELS", .int, .int(16384 * p), "Qwen-VL family: largest image area in pixels (16384 x 28 x 28).",
+                   support: mm),
+            vl.arg("MAX_RATIO", .int, 200, "Qwen-VL family: most extreme aspect ratio accepted for an image.", support: mm),
+            vl.arg("VIDEO_MIN_PIXELS", .int, .int(128 * p), "Qwen-VL family: smallest video frame area (128 x 28 x 28).",
+                   support: mm),
+            vl.arg("VIDEO_MAX_PIXELS", .int, .int(768 * p), "Qwen-VL family: largest video frame area (768 x 28 x 28).",
+                   support: mm),
+            vl.arg("VIDEO_TOTAL_PIXELS", .int, .int(24576 * p), "Qwen-VL family: pixel budget of a whole video (24576 x 28 x 28).",
+                   support: mm),
+            vl.arg("FRAME_FACTOR", .int, 2, "Qwen-VL family: frame counts are rounded to multiples of this.", support: mm),
+            vl.arg("FPS", .float, 2.0, "Qwen-VL family: frames per second sampled from a video.", support: mm),
+            vl.arg("FPS_MIN_FRAMES", .int, 4, "Qwen-VL family: fewest frames taken from a video.", support: mm),
+            vl.arg("FPS_MAX_FRAMES", .int, 768, "Qwen-VL family: most frames taken from a video.", support: mm),
+            vl.arg("SAMPLING_RATE", .int, 16000, "Qwen2-Audio: audio sample rate in Hz.", support: mm),
+            vl.arg("USE_AUDIO_IN_VIDEO", .bool, false, "Qwen2.5-Omni: also feed a video's sound track to the model.",
+                   support: mm),
+            vl.arg("ENABLE_AUDIO_OUTPUT", .bool, true, "Qwen2.5-Omni: load the speech generator (turn off for ZeRO-3).",
+                   support: mm),
+            vl.arg("MAX_NUM", .int, 12, "InternVL: most image tiles per image.", support: mm),
+            vl.arg("INPUT_SIZE", .int, 448, "InternVL: side length of each image tile.", support: mm),
+            vl.arg("VIDEO_MAX_NUM", .int, 1, "InternVL2 and later: most tiles per video frame.", support: mm),
+            vl.arg("VIDEO_SEGMENTS", .int, 8, "InternVL2 and later: number of segments a video is cut into.", support: mm),
+            vl.arg("MAX_SLICE_NUMS", .int, 9, "MiniCPM-V: most slices an image is cut into.", support: mm),
+            vl.arg("VIDEO_MAX_SLICE_NUMS", .int, 1, "MiniCPM-V: most slices per video frame.", support: mm),
+            vl.arg("MAX_NUM_FRAMES", .int, 64,
+                   "Most frames taken from a video (64 for MiniCPM-V/o, 16 for mPLUG-Owl3).", support: mm),
+            vl.arg("INIT_TTS", .bool, false, "MiniCPM-o: load the text-to-speech module.", support: mm),
+            vl.arg("INIT_AUDIO", .bool, false, "MiniCPM-o: load the audio module.", support: mm),
+            vl.arg("MAX_PARTITION", .int, 9, "Ovis: most partitions an image is cut into.", support: mm),
+            vl.arg("HD_NUM", .int, 55,
+                   "InternLM-XComposer2: number of high-resolution sub-images (55 for 4KHD; 24 or 6 for 2.5).", support: mm),
+            vl.arg("NUM_FRAMES", .int, 24, "Frames taken from a video (24 for CogVLM2-Video, 16 for Video-LLaVA).",
+                   support: mm),
+            vl.arg("NUM_CROPS", .int, 4, "Phi-3-Vision: number of image crops.", support: mm),
+            vl.arg("N_MELS", .int, 128, "Llama-3.1-Omni: mel bands of the audio features.", support: mm),
+            env.noDefault("CUDA_VISIBLE_DEVICES", .string, "Which GPUs a process may use (all by default).",
+                          support: Unsupported.gpu),
+            env.noDefault("ASCEND_RT_VISIBLE_DEVICES", .string, "Which Ascend NPUs a process may use (all by default).",
+                          support: Unsupported.gpu),
+            env.noDefault("MODELSCOPE_CACHE", .string,
+                          "Root of the cache for downloaded models and datasets (tune looks for models there too)."),
+            env.arg("NPROC_PER_NODE", .int, 1, "Processes started per machine; setting it launches through torchrun.",
+                    support: Unsupported.distributed),
+            env.noDefault("PYTORCH_CUDA_ALLOC_CONF", .string, "Settings of PyTorch's CUDA memory allocator.",
+                          support: Unsupported.gpu),
+            env.arg("MASTER_PORT", .int, 29500, "Port of the rendezvous process in distributed runs.",
+                    support: Unsupported.distributed),
+            env.noDefault("MASTER_ADDR", .string, "Address of the rendezvous process in distributed runs.",
+                          support: Unsupported.distributed),
+            env.noDefault("NNODES", .int, "Number of machines in a distributed run.", support: Unsupported.distributed),
+            env.noDefault("NODE_RANK", .int, "Index of this machine in a distributed run.", support: Unsupported.distributed),
+            env.arg("LOG_LEVEL", .openChoice(["DEBUG", "INFO", "WARNING", "ERROR"]), "INFO", "How much is logged."),
+            env.noDefault("SWIFT_DEBUG", .bool, "When 1, print the input and generated token ids of each inference call."),
+            env.noDefault("VLLM_USE_V1", .bool, "Choose between vLLM's V0 and V1 engines.", support: Unsupported.vllm),
+        ]
+    }()
+}
