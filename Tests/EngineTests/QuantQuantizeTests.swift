@@ -36,6 +36,24 @@ final class QuantQuantizeTests: XCTestCase {
     func testF16MatchesReference() throws { try checkBytes(.f16) }
     func testBF16MatchesReference() throws { try checkBytes(.bf16) }
 
+    /// K-quants against ggml's own quantize_row_*_K_ref (libggml-base from llama-cpp-python,
+    /// Scripts/goldens/gguf_kquants.py) on kquant_input.f32: weight-like, all-positive,
+    /// heavy-tailed, zero and constant sub-blocks, an all-zero super-block and a ramp.
+    private func checkKQuant(_ type: GGMLType, file: StaticString = #filePath, line: UInt = #line) throws {
+        let x = try GGUFFixtures.floats("kquant_input.f32")
+        let expected = try GGUFFixtures.bytes("kquant_\(type.name).bin")
+        let got = try quantized(type, x)
+        XCTAssertEqual(got.count, expected.count, file: file, line: line)
+        let firstDiff = zip(got, expected).enumerated().first { $0.element.0 != $0.element.1 }?.offset
+        XCTAssertNil(firstDiff, "\(type) bytes differ from ggml first at byte \(firstDiff ?? -1) (super-block \((firstDiff ?? 0) / type.bytesPerBlock), offset \((firstDiff ?? 0) % type.bytesPerBlock))", file: file, line: line)
+    }
+
+    func testQ2_KMatchesGGML() throws { try checkKQuant(.q2_K) }
+    func testQ4_KMatchesGGML() throws { try checkKQuant(.q4_K) }
+    func testQ5_KMatchesGGML() throws { try checkKQuant(.q5_K) }
+    func testQ6_KMatchesGGML() throws { try checkKQuant(.q6_K) }
+    func testQ8_KMatchesGGML() throws { try checkKQuant(.q8_K) }
+
     /// Round trip error per block is at most half a quantization step (plus the rounding of the
     /// scale to f16): |x - x̂| <= step/2 * (1 + 2^-10 * levels) + tiny, where the step is the
     /// block's range over its number of levels.
@@ -68,15 +86,34 @@ final class QuantQuantizeTests: XCTestCase {
         }
     }
 
+    /// K-quant round trips on Gaussian data: the RMS error stays near that of uniform rounding,
+    /// step / sqrt(12), where the step is a sub-block's spread over its levels (about 4.5σ/15
+    /// for Q4_K's 32 values, 4.5σ/31 for Q5_K, 5σ/64 for Q6_K's 16 signed values, 3.5σ/3 for
+    /// Q2_K); the bounds are those estimates with about 40% margin for the scale rounding.
+    func testKQuantRoundTripRMSError() throws {
+        var state: UInt64 = 0x1234_5678_9ABC_DEF1
+        func uniform() -> Float {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return (Float(state >> 40) + 0.5) / Float(1 << 24)
+        }
+        let x = (0 ..< 8192).map { _ in (-2 * log(uniform())).squareRoot() * cos(2 * .pi * uniform()) }
+        for (type, bound) in [(GGMLType.q4_K, Float(0.12)), (.q5_K, 0.06), (.q6_K, 0.035), (.q2_K, 0.48)] {
+            let y = dequantized(type, try quantized(type, x), count: x.count)
+            let rms = (zip(x, y).map { ($0 - $1) * ($0 - $1) }.reduce(0, +) / Float(x.count)).squareRoot()
+            XCTAssertLessThan(rms, bound, "\(type) RMS error \(rms)")
+            XCTAssertGreaterThan(rms, bound / 20, "\(type) RMS error \(rms) implausibly small")
+        }
+    }
+
     func testZeroBlocksStayZero() throws {
         let x = [Float](repeating: 0, count: 256)
-        for type in [GGMLType.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q8_K] {
+        for type in [GGMLType.q8_0, .q4_0, .q4_1, .q5_0, .q5_1, .q8_K, .q2_K, .q4_K, .q5_K, .q6_K] {
             XCTAssertEqual(dequantized(type, try quantized(type, x), count: 256), x, "\(type)")
         }
     }
 
     func testUnsupportedTypeIsAnError() {
         let x = [Float](repeating: 1, count: 256)
-        XCTAssertThrowsError(try quantized(.q6_K, x)) { XCTAssertEqual($0 as? QuantizeError, .unsupported(.q6_K)) }
+        XCTAssertThrowsError(try quantized(.q3_K, x)) { XCTAssertEqual($0 as? QuantizeError, .unsupported(.q3_K)) }
     }
 }

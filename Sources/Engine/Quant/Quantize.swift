@@ -1,6 +1,7 @@
 /// Round-to-nearest quantizers (f32 → blocks) with the arithmetic of ggml's reference
 /// quantizers (quantize_row_*_ref), so the bytes match files made by llama.cpp's tools.
-/// Supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_K.
+/// Supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_K, and the K-quants Q2_K, Q4_K,
+/// Q5_K, Q6_K (QuantizeKQuants.swift; without an importance matrix).
 
 public enum QuantizeError: Error, CustomStringConvertible, Equatable {
     case unsupported(GGMLType)
@@ -11,7 +12,8 @@ public enum QuantizeError: Error, CustomStringConvertible, Equatable {
     }
 }
 
-public let quantizableTypes: [GGMLType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_K]
+public let quantizableTypes: [GGMLType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_K,
+                                           .q2_K, .q4_K, .q5_K, .q6_K]
 
 /// Quantizes `count` floats (a multiple of the type's block size) into `type` blocks at `dst`,
 /// which must have room for `type.byteCount(elements: count)` bytes.
@@ -30,6 +32,10 @@ public func quantize(_ type: GGMLType, from src: UnsafePointer<Float>, to dst: U
     case .q5_1: quantizeQ5_1(src, dst, blocks)
     case .q8_0: quantizeQ8_0(src, dst, blocks)
     case .q8_K: quantizeQ8_K(src, dst, blocks)
+    case .q2_K: quantizeQ2_K(src, dst, blocks)
+    case .q4_K: quantizeQ4_K(src, dst, blocks)
+    case .q5_K: quantizeQ5_K(src, dst, blocks)
+    case .q6_K: quantizeQ6_K(src, dst, blocks)
     default: throw QuantizeError.unsupported(type)
     }
 }
