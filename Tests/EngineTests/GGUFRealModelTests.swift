@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import Engine
 
@@ -58,5 +59,23 @@ final class GGUFRealModelTests: XCTestCase {
         let q = try XCTUnwrap(f.tensor("blk.0.attn_q.weight"))
         row.withUnsafeMutableBufferPointer { q.dequantizeRow(5, into: $0.baseAddress!) }
         XCTAssertEqual(row, try GGUFFixtures.floats("smollm2_blk0_attn_q_row_5.f32"))
+    }
+
+    /// Copying every metadata entry and tensor of the llama.cpp-written file through GGUFWriter
+    /// must reproduce it byte for byte (same header encoding, alignment and padding).
+    func testRewritingTheModelReproducesItsBytes() throws {
+        let f = try GGUFFile(path: GGUFFixtures.modelPath())
+        var w = GGUFWriter()
+        w.alignment = f.alignment
+        for key in f.metadataKeys { w.set(key, f.metadata[key]!) }
+        for name in f.tensorNames { try w.addTensor(XCTUnwrap(f.tensor(name))) }
+        let scratch = GGUFScratch()
+        let out = scratch.path + "/rewrite.gguf"
+        try w.write(to: out)
+        let copy = try MappedFile(path: out)
+        XCTAssertEqual(copy.bytes.count, f.map.bytes.count)
+        let same = copy.bytes.count == f.map.bytes.count
+            && memcmp(copy.bytes.baseAddress!, f.map.bytes.baseAddress!, copy.bytes.count) == 0
+        XCTAssertTrue(same, "rewritten file differs from the original")
     }
 }
