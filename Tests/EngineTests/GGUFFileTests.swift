@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import Engine
 
@@ -80,6 +81,25 @@ final class GGUFFileTests: XCTestCase {
             XCTAssertEqual([UInt8](t.bytes), payloads[t.name])
             XCTAssertEqual((f.dataOffset + f.tensorInfo(t.name)!.offset) % 64, 0)
         }
+    }
+
+    /// Version 2 has the same layout as version 3 (64-bit counts); a metadata-only file has an
+    /// empty data section.
+    func testReadsVersion2AndMetadataOnlyFiles() throws {
+        let scratch = GGUFScratch()
+        var w = GGUFWriter()
+        w.set("general.name", .string("v2"))
+        let path = scratch.path + "/v.gguf"
+        try w.write(to: path)
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let v3 = try GGUFFile(path: path)
+        XCTAssertEqual(v3.tensorInfos.count, 0)
+        XCTAssertEqual(v3.dataOffset, bytes.count)
+        XCTAssertEqual(v3.metadata["general.name"], .string("v2"))
+        bytes[4] = 2
+        let v2 = try GGUFFile(path: scratch.write(bytes, name: "v2.gguf"))
+        XCTAssertEqual(v2.version, 2)
+        XCTAssertEqual(v2.metadata["general.name"], .string("v2"))
     }
 
     func testValueHelpers() {

@@ -306,3 +306,102 @@ func quantizeQ2_K(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _
         }
     }
 }
+
+/// Symmetric 3-bit sub-block scale (ggml's make_q3_quants with its RMSE refinement): plain
+/// rounding at -nmax/max, then up to five passes that move single values to the level that
+/// most improves the x²-weighted least-squares fit. Stores L + nmax.
+private func searchQ3Scale(_ n: Int, _ nmax: Int32, _ x: UnsafePointer<Float>, _ L: UnsafeMutablePointer<Int8>) -> Float {
+    var amax: Float = 0, maxv: Float = 0
+    for i in 0 ..< n where abs(x[i]) > amax {
+        amax = abs(x[i])
+        maxv = x[i]
+    }
+    if amax < groupMaxEps {
+        for i in 0 ..< n { L[i] = 0 }
+        return 0
+    }
+    let iscale = -Float(nmax) / maxv
+    var sumLX: Float = 0, sumL2: Float = 0
+    for i in 0 ..< n {
+        let l = max(-nmax, min(nmax - 1, nearestInt(iscale * x[i])))
+        L[i] = Int8(l)
+        let w = x[i] * x[i], fl = Float(l)
+        sumLX += w * x[i] * fl
+        sumL2 += w * fl * fl
+    }
+    for _ in 0 ..< 5 {
+        var changed = 0
+        for i in 0 ..< n {
+            let w = x[i] * x[i], old = Float(L[i])
+            var slx = sumLX - w * x[i] * old
+            guard slx > 0 else { continue }
+            var sl2 = sumL2 - w * old * old
+            let newL = max(-nmax, min(nmax - 1, nearestInt(x[i] * sl2 / slx)))
+            guard newL != Int32(L[i]) else { continue }
+            let fl = Float(newL)
+            slx += w * x[i] * fl
+            sl2 += w * fl * fl
+            if sl2 > 0, slx * slx * sumL2 > sumLX * sumLX * sl2 {
+                L[i] = Int8(newL)
+                sumLX = slx
+                sumL2 = sl2
+                changed += 1
+            }
+        }
+        if changed == 0 { break }
+    }
+    for i in 0 ..< n { L[i] = L[i] &+ Int8(nmax) }
+    return sumL2 > 0 ? sumLX / sumL2 : 0
+}
+
+func quantizeQ3_K(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ blocks: Int) {
+    withUnsafeTemporaryAllocation(of: Int8.self, capacity: 256) { lbuf in
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { sbuf in
+            let L = lbuf.baseAddress!, scales = sbuf.baseAddress!
+            for b in 0 ..< blocks {
+                let x = src + b * 256, p = dst + b * 110
+                let packed = p + 96
+                var maxScale: Float = 0, amax: Float = 0
+                for j in 0 ..< 16 {
+                    scales[j] = searchQ3Scale(16, 4, x + j * 16, L + j * 16)
+                    if abs(scales[j]) > amax { amax = abs(scales[j]); maxScale = scales[j] }
+                }
+                for j in 0 ..< 12 { packed.storeBytes(of: 0, toByteOffset: j, as: UInt8.self) }
+                func or(_ at: Int, _ v: UInt8) { packed.storeBytes(of: loadByte(packed, at) | v, toByteOffset: at, as: UInt8.self) }
+                if maxScale != 0 {
+                    let iscale = -32 / maxScale
+                    for j in 0 ..< 16 {
+                        let l8 = Int8(truncatingIfNeeded: nearestInt(iscale * scales[j]))
+                        let l = UInt8(max(-32, min(31, l8)) + 32)
+                        if j < 8 { or(j, l & 0xF) } else { or(j - 8, (l & 0xF) << 4) }
+                        or(8 + j % 4, (l >> 4) << UInt8(2 * (j / 4)))
+                    }
+                    p.storeBytes(of: Float16(1 / iscale).bitPattern, toByteOffset: 108, as: UInt16.self)
+                } else {
+                    p.storeBytes(of: Float16(0).bitPattern, toByteOffset: 108, as: UInt16.self)
+                }
+                let d = loadHalf(p, 108)
+                for j in 0 ..< 16 {
+                    let low = j < 8 ? loadByte(packed, j) & 0xF : loadByte(packed, j - 8) >> 4
+                    let high = (loadByte(packed, 8 + j % 4) >> UInt8(2 * (j / 4))) & 3
+                    let dl = d * Float(Int32(low | (high << 4)) - 32)
+                    if dl == 0 { continue }
+                    for i in 0 ..< 16 {
+                        L[j * 16 + i] = Int8(max(-4, min(3, nearestInt(x[j * 16 + i] / dl))) + 4)
+                    }
+                }
+                for m in 0 ..< 32 { p.storeBytes(of: 0, toByteOffset: m, as: UInt8.self) }
+                for j in 0 ..< 256 where L[j] > 3 {
+                    p.storeBytes(of: loadByte(p, j % 32) | UInt8(1 << (j / 32)), toByteOffset: j % 32, as: UInt8.self)
+                    L[j] -= 4
+                }
+                for n in 0 ..< 2 {
+                    for l in 0 ..< 32 {
+                        let q = (0 ..< 4).map { UInt8(bitPattern: L[n * 128 + $0 * 32 + l]) }
+                        p.storeBytes(of: q[0] | (q[1] << 2) | (q[2] << 4) | (q[3] << 6), toByteOffset: 32 + n * 32 + l, as: UInt8.self)
+                    }
+                }
+            }
+        }
+    }
+}
