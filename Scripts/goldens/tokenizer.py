@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Make the tokenizer golden files under Tests/Fixtures/tokenizer/.
+
+Run with the reference venv:  /root/.cache/tune/refvenv/bin/python Scripts/goldens/tokenizer.py
+It installs its reference libraries into that venv when they are missing (llama-cpp-python is
+expected to be there already), and reads the SmolLM2 GGUF from the modelscope cache.
+
+Outputs (see Tests/Fixtures/tokenizer/README.md):
+  corpus/*.txt, corpus/edge_cases.json   inputs
+  smollm2_llamacpp.json                  llama.cpp ids on the real SmolLM2 GGUF vocabulary
+  smollm2/tokenizer.json (+config)       tokenizer.json transformers builds from that GGUF
+  smollm2_hf.json                        HF `tokenizers` ids on that tokenizer.json
+  llama3_style/tokenizer.json, qwen2_style/tokenizer.json   tiny BPEs trained with those regexes
+  llama3_style_hf.json, qwen2_style_hf.json                 their ids and pre-tokenizer pieces
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = os.path.join(ROOT, "Tests", "Fixtures", "tokenizer")
+CORPUS = os.path.join(OUT, "corpus")
+MODEL = os.path.join(
+    os.environ.get("MODELSCOPE_CACHE", os.path.expanduser("~/.cache/modelscope/hub")),
+    "models/HuggingFaceTB/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf")
+LICENSES = ["Apache-2.0", "BSD", "Artistic", "MPL-2.0", "GPL-3"]
+
+
+def ensure(modules_to_packages):
+    missing = []
+    for mod, pkg in modules_to_packages:
+        try:
+            __import__(mod)
+        except ImportError:
+            missing.append(pkg)
+    if missing:
+        subprocess.check_call([sys.executable, "-m", "pip", "install", "-q"] + missing)
+
+
+ensure([("tokenizers", "tokenizers"), ("transformers", "transformers"), ("gguf", "gguf"),
+        ("torch", "torch"), ("sentencepiece", "sentencepiece")])
+import llama_cpp  # noqa: E402  (built into the venv separately)
+import tokenizers  # noqa: E402
+import transformers  # noqa: E402
+from tokenizers import Tokenizer, Regex, decoders, models, normalizers, pre_tokenizers, processors, trainers  # noqa: E402
+
+GPT2_RE = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
+LLAMA3_RE = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+QWEN2_RE = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+
+EDGE_CASES = [
+    "", " ", "  ", "\n", "\n\n\n", "\r\n", " \r\n \r\n", "\t", "\t\tx", "x\t\t", "a  b   c    d",
+    "trailing spaces   ", "   leading", "line1\nline2\n\n  indented\n\ttabbed\n", " \n x", "\n \n\n  \t\n",
+    "0", "12", "123", "1234", "12345", "1234567890123", "3.14159 2,718 -42 1e10 0x1F 007",
+    "\u0663\u0664\u0665 \u0661\u0662", "\u2460\u2461\u2462 \u216b \u00bd x\u00b2", " 42 a1b22c333d4444",
+    "\U0001F600", "\U0001F44D\U0001F3FD", "\U0001F468\u200d\U0001F469\u200d\U0001F467\u200d\U0001F466 family",
+    "\U0001F3F3\ufe0f\u200d\U0001F308", "\u2764\ufe0f ok", "\U0001F1EF\U0001F1F5\U0001F1FA\U0001F1F8",
+    "\U0001F642" * 40,
+    "\u4f60\u597d\uff0c\u4e16\u754c\uff01", "\u65e5\u672c\u8a9e\u306e\u30c6\u30ad\u30b9\u30c8\u3067\u3059\u3002",
+    "\ud55c\uad6d\uc5b4 \ud14d\uc2a4\ud2b8",
+    "e\u0301 caf\u00e9 cafe\u0301", "Z\u0324\u0354\u0367\u0311\u0313a\u0308\u0356\u032d\u0308\u0307",
+    "\u0301abc", "\u0645\u0631\u062d\u0628\u0627 \u0628\u0627\u0644\u0639\u0627\u0644\u0645",
+    "\u05e9\u05dc\u05d5\u05dd \u05e2\u05d5\u05dc\u05dd", "\u0928\u092e\u0938\u094d\u0924\u0947 \u0926\u0941\u0928\u093f\u092f\u093e",
+    "\u0e2a\u0e27\u0e31\u0e2a\u0e14\u0e35\u0e0a\u0e32\u0e27\u0e42\u0e25\u0e01",
+    "it's I'LL we've they'RE don't 'S 's 'll o'clock rock'n'roll", "'''", "''s", " 'd", "'", "x'M",
+    "<|im_start|>user\nHello<|im_end|>\n", "text<|endoftext|>more", "<|im_start|><|im_end|>",
+    "<|im_start", "<|im_end|><|im_end|>", "<repo_name>x<file_sep>y", " <|im_end|> ", "<|im_start|>assistant\n",
+    "\\xff\\xfe", "\ufffd", "\u0000 nul", "\u200bzero width\ufeff", "\u00a0nbsp\u2003em\u3000ideographic",
+    "\u0085nel", "a\u2028b\u2029c", "\u001c\u001f\u007f", "<0x41>", "\u0120hello \u010a\u0120",
+    "a" * 60, "supercalifragilisticexpialidocious antidisestablishmentarianism",
+    "Hello, world! How's it going?", "...!!!???", "foo.bar(baz)[0] = {'a': 1};",
+    "email@example.com https://example.org/path?q=1&r=2", "$100 + 50% = ~ ^ | <>",
+    "\u00a1Hola! \u00bfQu\u00e9 tal?", "\u0395\u03bb\u03bb\u03b7\u03bd\u03b9\u03ba\u03ac", "\u041a\u0438\u0440\u0438\u043b\u043b\u0438\u0446\u0430 \u0442\u0435\u043a\u0441\u0442",
+    "\u01c4 \u01c5 \u01c6", " !x", "!!x", "\n\nword", "  \n\nword", " .\n\n", "a.\r\n\r\nb",
+    "def f(x):\n    return x * 2\n\n\nprint(f(21))\n",
+]
+
+# Texts for which llama.cpp is also asked with special=False (parseSpecial off).
+NO_SPECIAL = ["<|im_start|>user\nHello<|im_end|>\n", "text<|endoftext|>more", "<repo_name>x<file_sep>y"]
+
+
+def write_json(path, obj):
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(obj, f, ensure_ascii=False, separators=(",", ":"))
+        f.write("\n")
+
+
+def inputs():
+    os.makedirs(CORPUS, exist_ok=True)
+    for name in LICENSES:
+        shutil.copyfile(os.path.join("/usr/share/common-licenses", name), os.path.join(CORPUS, name + ".txt"))
+    with open(os.path.join(CORPUS, "edge_cases.json"), "w", encoding="utf-8") as f:
+        json.dump(EDGE_CASES, f, ensure_ascii=True, indent=0)
+        f.write("\n")
+    cases = []
+    for name in LICENSES:
+        with open(os.path.join(CORPUS, name + ".txt"), encoding="utf-8") as f:
+            cases.append({"name": "corpus/" + name + ".txt", "text": f.read()})
+    for i, t in enumerate(EDGE_CASES):
+        cases.append({"name": "edge_cases[%d]" % i, "text": t})
+    return cases
+
+
+def strip_text(case):
+    # Corpus texts are read by the tests from corpus/; edge-case texts are stored inline.
+    out = {"name": case["name"]}
+    if not case["name"].startswith("corpus/"):
+        out["text"] = case["text"]
+    return out
+
+
+def llama_cpp_goldens(cases):
+    llm = llama_cpp.Llama(model_path=MODEL, vocab_only=True, verbose=False)
+    res = []
+    for c in cases:
+        ids = llm.tokenize(c["text"].encode("utf-8"), add_bos=True, special=True)
+        res.append(dict(strip_text(c), parseSpecial=True, ids=ids))
+    for t in NO_SPECIAL:
+        ids = llm.tokenize(t.encode("utf-8"), add_bos=True, special=False)
+        res.append({"name": "no_special", "text": t, "parseSpecial": False, "ids": ids})
+    write_json(os.path.join(OUT, "smollm2_llamacpp.json"),
+               {"reference": "llama-cpp-python %s, Llama(vocab_only=True).tokenize(add_bos=True, special=...)" % llama_cpp.__version__,
+                "model": os.path.basename(MODEL), "cases": res})
+
+
+def hf_tokenizer_from_gguf():
+    from transformers import AutoTokenizer
+    tmp = "/tmp/tune_tokenizer_goldens"
+    os.makedirs(tmp, exist_ok=True)
+    link = os.path.join(tmp, "model.gguf")
+    if not os.path.exists(link):
+        os.symlink(MODEL, link)
+    tok = AutoTokenizer.from_pretrained(tmp, gguf_file="model.gguf")
+    tok.save_pretrained(os.path.join(tmp, "saved"))
+    d = os.path.join(OUT, "smollm2")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(tmp, "saved", "tokenizer.json"), encoding="utf-8") as f:
+        write_json(os.path.join(d, "tokenizer.json"), json.load(f))  # minified
+    shutil.copyfile(os.path.join(tmp, "saved", "tokenizer_config.json"), os.path.join(d, "tokenizer_config.json"))
+    return os.path.join(d, "tokenizer.json")
+
+
+def hf_goldens(path, cases, out_name, with_pieces):
+    tok = Tokenizer.from_file(path)
+    res = []
+    for c in cases:
+        enc = tok.encode(c["text"], add_special_tokens=True)
+        item = dict(strip_text(c), ids=enc.ids)
+        if with_pieces and tok.pre_tokenizer is not None:
+            normalized = tok.normalizer.normalize_str(c["text"]) if tok.normalizer is not None else c["text"]
+            item["pieces"] = [p for p, _ in tok.pre_tokenizer.pre_tokenize_str(normalized)]
+        res.append(item)
+    write_json(os.path.join(OUT, out_name),
+               {"reference": "tokenizers %s, Tokenizer.from_file(...).encode(text, add_special_tokens=True)" % tokenizers.__version__,
+                "tokenizer": os.path.relpath(path, OUT), "cases": res})
+
+
+def train_tiny(regex, name, texts, specials, nfc, bos, string_merges):
+    tok = Tokenizer(models.BPE(ignore_merges=(name == "llama3_style")))
+    if nfc:
+        tok.normalizer = normalizers.NFC()
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(regex), behavior="isolated", invert=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
+    ])
+    tok.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=1200, special_tokens=specials, show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    tok.train_from_iterator(texts, trainer)
+    if bos:
+        tok.post_processor = processors.TemplateProcessing(
+            single=bos + " $A", special_tokens=[(bos, tok.token_to_id(bos))])
+    d = os.path.join(OUT, name)
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "tokenizer.json")
+    j = json.loads(tok.to_str())
+    if string_merges:
+        j["model"]["merges"] = [" ".join(m) if isinstance(m, list) else m for m in j["model"]["merges"]]
+    write_json(path, j)
+    return path
+
+
+def main():
+    cases = inputs()
+    llama_cpp_goldens(cases)
+    hf_goldens(hf_tokenizer_from_gguf(), cases, "smollm2_hf.json", with_pieces=False)
+    texts = [c["text"] for c in cases]
+    p = train_tiny(LLAMA3_RE, "llama3_style", texts, ["<|begin_of_text|>", "<|end_of_text|>"], False, "<|begin_of_text|>", False)
+    hf_goldens(p, cases, "llama3_style_hf.json", with_pieces=True)
+    p = train_tiny(QWEN2_RE, "qwen2_style", texts, ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], True, None, True)
+    hf_goldens(p, cases, "qwen2_style_hf.json", with_pieces=True)
+    # The GPT-2 regex alone (ByteLevel use_regex) on the SmolLM2 tokenizer.json, pieces only.
+    tok = Tokenizer.from_file(os.path.join(OUT, "smollm2", "tokenizer.json"))
+    write_json(os.path.join(OUT, "gpt2_pieces_hf.json"),
+               {"reference": "tokenizers %s, ByteLevel(use_regex=True).pre_tokenize_str" % tokenizers.__version__,
+                "cases": [dict(strip_text(c), pieces=[p for p, _ in tok.pre_tokenizer.pre_tokenize_str(c["text"])]) for c in cases]})
+    print("versions: llama-cpp-python", llama_cpp.__version__, "tokenizers", tokenizers.__version__,
+          "transformers", transformers.__version__)
+
+
+if __name__ == "__main__":
+    main()
