@@ -75,6 +75,8 @@ EDGE_CASES = [
     "\u00a1Hola! \u00bfQu\u00e9 tal?", "\u0395\u03bb\u03bb\u03b7\u03bd\u03b9\u03ba\u03ac", "\u041a\u0438\u0440\u0438\u043b\u043b\u0438\u0446\u0430 \u0442\u0435\u043a\u0441\u0442",
     "\u01c4 \u01c5 \u01c6", " !x", "!!x", "\n\nword", "  \n\nword", " .\n\n", "a.\r\n\r\nb",
     "def f(x):\n    return x * 2\n\n\nprint(f(21))\n",
+    "'Sup 'LLama we'REady I'Ve x'Dz 'tis 'Mm", "2024-12-01 10:00:00 1,000,000.00 v1.2.3",
+    "A\r\n\r\n  B \r\r\n\t\nC", "x \n\n y  \t z\t\t\n",
 ]
 
 # Texts for which llama.cpp is also asked with special=False (parseSpecial off).

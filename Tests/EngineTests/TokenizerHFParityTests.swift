@@ -30,7 +30,9 @@ final class TokenizerHFParityTests: XCTestCase {
     }
 
     /// Pieces of the pre-tokenizer (in byte-mapped form, as HF's pre_tokenize_str gives them).
-    private func assertPieces(_ tok: Tokenizer, _ golden: String, stages: [PreTokenizerStage], nfc: Bool = false, file: StaticString = #filePath, line: UInt = #line) throws {
+    private func assertPieces(_ tok: Tokenizer, _ golden: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let stages = tok.preTokenizerStages
+        let nfc = tok.normalizesNFC
         for c in try TokenizerFixtures.cases(golden) {
             guard let want = c.pieces else { XCTFail("\(golden) has no pieces", file: file, line: line); return }
             let text = nfc ? c.text.precomposedStringWithCanonicalMapping : c.text
@@ -56,7 +58,9 @@ final class TokenizerHFParityTests: XCTestCase {
     }
 
     func testGPT2RegexPiecesMatchHF() throws {
-        try assertPieces(try load("smollm2"), "gpt2_pieces_hf.json", stages: [.gpt2])
+        let tok = try load("smollm2")
+        XCTAssertEqual(tok.preTokenizerStages, [.gpt2])
+        try assertPieces(tok, "gpt2_pieces_hf.json")
     }
 
     func testLlama3StyleMatchesHF() throws {
@@ -65,7 +69,8 @@ final class TokenizerHFParityTests: XCTestCase {
         XCTAssertEqual(tok.encode("hi").first, 0)
         XCTAssertEqual(tok.encode("hi", addSpecialTokens: false).first != 0, true)
         try assertIds(tok, "llama3_style_hf.json")
-        try assertPieces(tok, "llama3_style_hf.json", stages: [.llama3(maxDigits: 3)])
+        XCTAssertEqual(tok.preTokenizerStages, [.llama3(maxDigits: 3)])
+        try assertPieces(tok, "llama3_style_hf.json")
     }
 
     func testQwen2StyleWithStringMergesAndNFCMatchesHF() throws {
@@ -73,7 +78,9 @@ final class TokenizerHFParityTests: XCTestCase {
         try assertIds(tok, "qwen2_style_hf.json", nfc: true)
         // Decomposed and precomposed "é" encode alike after NFC.
         XCTAssertEqual(tok.encode("cafe\u{301}"), tok.encode("caf\u{E9}"))
-        try assertPieces(tok, "qwen2_style_hf.json", stages: [.llama3(maxDigits: 1)], nfc: true)
+        XCTAssertEqual(tok.preTokenizerStages, [.llama3(maxDigits: 1)])
+        XCTAssertTrue(tok.normalizesNFC)
+        try assertPieces(tok, "qwen2_style_hf.json")
     }
 
     func testGGUFAndTokenizerJSONAgreeWhereTheirPreTokenizersDo() throws {

@@ -37,6 +37,8 @@ public final class Tokenizer {
     }
 
     public var vocabularySize: Int { parts.pieces.count }
+    var preTokenizerStages: [PreTokenizerStage] { parts.stages }
+    var normalizesNFC: Bool { parts.normalizeNFC }
     public var bosId: Int? { parts.bosId }
     public var eosId: Int? { parts.eosId }
     public var padId: Int? { parts.padId }
