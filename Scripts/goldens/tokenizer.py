@@ -184,7 +184,44 @@ def train_tiny(regex, name, texts, specials, nfc, bos, string_merges):
     return path
 
 
+HANDMADE_TEXTS = [
+    "abc", "abcd ab abc", "xyzw", "xy yzw", "a <mask> b", "a<mask>b", "  <mask>  c", "abc<s>abc</s>",
+    "hello world", " leading space", "", "yzwxy",
+]
+
+
+def handmade():
+    """A hand-made tokenizer.json for the features the trained ones do not reach: ignore_merges
+    with a vocabulary token no merge forms, leftmost-longest matching of overlapping added tokens
+    (special and not), lstrip/rstrip, ByteLevel add_prefix_space, a BOS + EOS template."""
+    from tokenizers import AddedToken
+    alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
+    vocab = {ch: i for i, ch in enumerate(alphabet)}
+    for extra in ["ab", "abc", "Ġa", "Ġab"]:
+        vocab[extra] = len(vocab)
+    tok = Tokenizer(models.BPE(vocab=vocab, merges=[("a", "b"), ("Ġ", "a"), ("Ġa", "b")], ignore_merges=True))
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True, use_regex=True)
+    tok.decoder = decoders.ByteLevel()
+    tok.add_tokens([AddedToken("xy", special=False, normalized=False)])
+    tok.add_special_tokens([AddedToken("yzw", special=True, normalized=False),
+                            AddedToken("<mask>", special=True, lstrip=True, rstrip=True, normalized=False),
+                            AddedToken("<s>", special=True, normalized=False), AddedToken("</s>", special=True, normalized=False)])
+    tok.post_processor = processors.TemplateProcessing(
+        single="<s> $A </s>", special_tokens=[("<s>", tok.token_to_id("<s>")), ("</s>", tok.token_to_id("</s>"))])
+    d = os.path.join(OUT, "handmade")
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "tokenizer.json")
+    write_json(path, json.loads(tok.to_str()))
+    tok = Tokenizer.from_file(path)
+    cases = [{"name": "handmade[%d]" % i, "text": t, "ids": tok.encode(t, add_special_tokens=True).ids}
+             for i, t in enumerate(HANDMADE_TEXTS)]
+    write_json(os.path.join(OUT, "handmade_hf.json"),
+               {"reference": "tokenizers %s, Tokenizer.from_file(...).encode(text, add_special_tokens=True)" % tokenizers.__version__,
+                "tokenizer": "handmade/tokenizer.json", "cases": cases})
+
+
 def main():
+    handmade()
     cases = inputs()
     llama_cpp_goldens(cases)
     hf_goldens(hf_tokenizer_from_gguf(), cases, "smollm2_hf.json", with_pieces=False)

@@ -92,6 +92,22 @@ final class TokenizerHFParityTests: XCTestCase {
         XCTAssertEqual(json.encode(text), gguf.encode(text))
     }
 
+    /// ignore_merges with a token no merge forms, overlapping added tokens (leftmost-longest),
+    /// lstrip/rstrip, ByteLevel add_prefix_space, and a BOS + EOS template, against HF.
+    func testHandMadeTokenizerFeaturesMatchHF() throws {
+        let tok = try load("handmade")
+        for c in try TokenizerFixtures.cases("handmade_hf.json") {
+            XCTAssertEqual(tok.encode(c.text), c.ids, "\(c.name) \(c.text.debugDescription)")
+        }
+        XCTAssertEqual(tok.bosId, nil)
+        XCTAssertTrue(tok.isSpecial(tok.id(of: "yzw")!))
+        XCTAssertFalse(tok.isSpecial(tok.id(of: "xy")!))
+        // parseSpecial off: the special "yzw" is plain text, the non-special "xy" is still matched.
+        let plain = tok.encode("xyzw", addSpecialTokens: false, parseSpecial: false)
+        XCTAssertEqual(plain.first, tok.id(of: "xy"))
+        XCTAssertFalse(plain.contains(tok.id(of: "yzw")!))
+    }
+
     func testUnsupportedTokenizerJSONIsAClearError() {
         let wordPiece = #"{"model":{"type":"WordPiece","vocab":{"a":0}}}"#
         XCTAssertThrowsError(try Tokenizer(tokenizerJSON: Data(wordPiece.utf8), tokenizerConfigJSON: nil)) { e in
