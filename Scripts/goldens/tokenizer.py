@@ -220,6 +220,59 @@ def handmade():
                 "tokenizer": "handmade/tokenizer.json", "cases": cases})
 
 
+def tiny_gguf(tokjson, pre, name, bos, eos):
+    """A GGUF holding only metadata: the tiny trained vocabulary as GGUF tokenizer keys (types 1
+    normal, 3 control for special added tokens, 4 user-defined for other added tokens) and the
+    minimum llama hyper-parameters llama.cpp's vocab-only load reads. No add_bos_token key, so
+    llama.cpp's default for the pre-tokenizer applies."""
+    from gguf import GGUFWriter
+    with open(tokjson, encoding="utf-8") as f:
+        j = json.load(f)
+    vocab = j["model"]["vocab"]
+    n = max(vocab.values()) + 1
+    toks = [None] * n
+    for k, v in vocab.items():
+        toks[v] = k
+    types = [1] * n
+    for a in j["added_tokens"]:
+        toks[a["id"]] = a["content"]
+        types[a["id"]] = 3 if a["special"] else 4
+    merges = [m if isinstance(m, str) else " ".join(m) for m in j["model"]["merges"]]
+    path = os.path.join(OUT, name)
+    w = GGUFWriter(path, arch="llama")
+    w.add_context_length(2048)
+    w.add_embedding_length(64)
+    w.add_block_count(1)
+    w.add_feed_forward_length(128)
+    w.add_head_count(4)
+    w.add_head_count_kv(4)
+    w.add_layer_norm_rms_eps(1e-5)
+    w.add_rope_dimension_count(16)
+    w.add_tokenizer_model("gpt2")
+    w.add_tokenizer_pre(pre)
+    w.add_token_list(toks)
+    w.add_token_types(types)
+    w.add_token_merges(merges)
+    if bos is not None:
+        w.add_bos_token_id(bos)
+    w.add_eos_token_id(eos)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return path
+
+
+def tiny_llama_cpp_goldens(path, cases, out_name):
+    llm = llama_cpp.Llama(model_path=path, vocab_only=True, verbose=False)
+    keep = [c for c in cases if not c["name"].startswith("corpus/") or c["name"] in ("corpus/Apache-2.0.txt", "corpus/BSD.txt")]
+    res = [dict(strip_text(c), parseSpecial=True, ids=llm.tokenize(c["text"].encode("utf-8"), add_bos=True, special=True))
+           for c in keep]
+    write_json(os.path.join(OUT, out_name),
+               {"reference": "llama-cpp-python %s, Llama(vocab_only=True).tokenize(add_bos=True, special=True)" % llama_cpp.__version__,
+                "model": os.path.basename(path), "cases": res})
+
+
 def main():
     handmade()
     cases = inputs()
@@ -230,6 +283,10 @@ def main():
     hf_goldens(p, cases, "llama3_style_hf.json", with_pieces=True)
     p = train_tiny(QWEN2_RE, "qwen2_style", texts, ["<|endoftext|>", "<|im_start|>", "<|im_end|>"], True, None, True)
     hf_goldens(p, cases, "qwen2_style_hf.json", with_pieces=True)
+    g = tiny_gguf(os.path.join(OUT, "llama3_style", "tokenizer.json"), "llama-bpe", "llama3_style.gguf", 0, 1)
+    tiny_llama_cpp_goldens(g, cases, "llama3_style_llamacpp.json")
+    g = tiny_gguf(os.path.join(OUT, "qwen2_style", "tokenizer.json"), "qwen2", "qwen2_style.gguf", None, 0)
+    tiny_llama_cpp_goldens(g, cases, "qwen2_style_llamacpp.json")
     # The GPT-2 regex alone (ByteLevel use_regex) on the SmolLM2 tokenizer.json, pieces only.
     tok = Tokenizer.from_file(os.path.join(OUT, "smollm2", "tokenizer.json"))
     write_json(os.path.join(OUT, "gpt2_pieces_hf.json"),
