@@ -77,7 +77,12 @@ EDGE_CASES = [
     "def f(x):\n    return x * 2\n\n\nprint(f(21))\n",
     "'Sup 'LLama we'REady I'Ve x'Dz 'tis 'Mm", "2024-12-01 10:00:00 1,000,000.00 v1.2.3",
     "A\r\n\r\n  B \r\r\n\t\nC", "x \n\n y  \t z\t\t\n",
+    "ZZqqZZ and ZZqqZZ, ZZqqZZ.",
 ]
+
+# Added to the llama3_style vocabulary after training: whole-word tokens that no merge forms, so
+# that ignore_merges (whole word taken from the vocabulary first) changes the ids.
+UNMERGEABLE = ["ZZqqZZ", "\u0120ZZqqZZ"]
 
 # Texts for which llama.cpp is also asked with special=False (parseSpecial off).
 NO_SPECIAL = ["<|im_start|>user\nHello<|im_end|>\n", "text<|endoftext|>more", "<repo_name>x<file_sep>y"]
@@ -178,6 +183,9 @@ def train_tiny(regex, name, texts, specials, nfc, bos, string_merges):
     os.makedirs(d, exist_ok=True)
     path = os.path.join(d, "tokenizer.json")
     j = json.loads(tok.to_str())
+    if name == "llama3_style":
+        for t in UNMERGEABLE:
+            j["model"]["vocab"][t] = max(j["model"]["vocab"].values()) + 1
     if string_merges:
         j["model"]["merges"] = [" ".join(m) if isinstance(m, list) else m for m in j["model"]["merges"]]
     write_json(path, j)
@@ -285,7 +293,9 @@ def main():
     hf_goldens(p, cases, "qwen2_style_hf.json", with_pieces=True)
     g = tiny_gguf(os.path.join(OUT, "llama3_style", "tokenizer.json"), "llama-bpe", "llama3_style.gguf", 0, 1)
     tiny_llama_cpp_goldens(g, cases, "llama3_style_llamacpp.json")
-    g = tiny_gguf(os.path.join(OUT, "qwen2_style", "tokenizer.json"), "qwen2", "qwen2_style.gguf", None, 0)
+    # The Qwen2 GGUF takes the llama3_style vocabulary: it has multi-digit tokens and tokens no
+    # merge forms, so single-digit splitting and the absence of ignore_merges both show in the ids.
+    g = tiny_gguf(os.path.join(OUT, "llama3_style", "tokenizer.json"), "qwen2", "qwen2_style.gguf", None, 1)
     tiny_llama_cpp_goldens(g, cases, "qwen2_style_llamacpp.json")
     # The GPT-2 regex alone (ByteLevel use_regex) on the SmolLM2 tokenizer.json, pieces only.
     tok = Tokenizer.from_file(os.path.join(OUT, "smollm2", "tokenizer.json"))
