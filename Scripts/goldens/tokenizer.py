@@ -118,6 +118,15 @@ def strip_text(case):
     return out
 
 
+def vocab_facts(llm):
+    """llama.cpp's own view of the vocabulary: which ids end generation, which are control."""
+    vocab = llama_cpp.llama_model_get_vocab(llm._model.model)
+    n = llama_cpp.llama_vocab_n_tokens(vocab)
+    return {"eog_ids": [i for i in range(n) if llama_cpp.llama_vocab_is_eog(vocab, i)],
+            "control_ids": [i for i in range(n) if llama_cpp.llama_vocab_is_control(vocab, i)],
+            "add_bos": bool(llama_cpp.llama_vocab_get_add_bos(vocab))}
+
+
 def llama_cpp_goldens(cases):
     llm = llama_cpp.Llama(model_path=MODEL, vocab_only=True, verbose=False)
     res = []
@@ -129,7 +138,7 @@ def llama_cpp_goldens(cases):
         res.append({"name": "no_special", "text": t, "parseSpecial": False, "ids": ids})
     write_json(os.path.join(OUT, "smollm2_llamacpp.json"),
                {"reference": "llama-cpp-python %s, Llama(vocab_only=True).tokenize(add_bos=True, special=...)" % llama_cpp.__version__,
-                "model": os.path.basename(MODEL), "cases": res})
+                "model": os.path.basename(MODEL), **vocab_facts(llm), "cases": res})
 
 
 def hf_tokenizer_from_gguf():
@@ -278,7 +287,7 @@ def tiny_llama_cpp_goldens(path, cases, out_name):
            for c in keep]
     write_json(os.path.join(OUT, out_name),
                {"reference": "llama-cpp-python %s, Llama(vocab_only=True).tokenize(add_bos=True, special=True)" % llama_cpp.__version__,
-                "model": os.path.basename(path), "cases": res})
+                "model": os.path.basename(path), **vocab_facts(llm), "cases": res})
 
 
 def main():

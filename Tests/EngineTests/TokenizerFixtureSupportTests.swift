@@ -37,6 +37,11 @@ enum TokenizerFixtures {
         }
     }
 
+    /// Top-level members of a golden file (e.g. llama.cpp's eog_ids, control_ids, add_bos).
+    static func header(_ golden: String) throws -> [String: Any] {
+        try JSONSerialization.jsonObject(with: data(golden)) as! [String: Any]
+    }
+
     static var modelPath: String {
         let cache = ProcessInfo.processInfo.environment["MODELSCOPE_CACHE"] ?? (NSHomeDirectory() + "/.cache/modelscope/hub")
         return cache + "/models/HuggingFaceTB/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf"

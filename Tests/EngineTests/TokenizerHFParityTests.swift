@@ -54,6 +54,8 @@ final class TokenizerHFParityTests: XCTestCase {
         XCTAssertEqual(tok.bosId, 1)
         XCTAssertEqual(tok.eosId, 2)
         XCTAssertFalse(tok.addBOS)
+        // Same end-of-generation set as llama.cpp gives for the GGUF this file was made from.
+        XCTAssertEqual(tok.endOfGenerationIds, try TokenizerFixtures.header("smollm2_llamacpp.json")["eog_ids"] as? [Int])
         try assertIds(tok, "smollm2_hf.json")
     }
 

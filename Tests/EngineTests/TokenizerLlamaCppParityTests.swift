@@ -30,6 +30,11 @@ final class TokenizerLlamaCppParityTests: XCTestCase {
     }
 
     private func assertMatchesLlamaCpp(_ tok: Tokenizer, _ golden: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        // llama.cpp's view of the vocabulary: end-of-generation ids, control ids, add_bos.
+        let header = try TokenizerFixtures.header(golden)
+        XCTAssertEqual(tok.endOfGenerationIds, header["eog_ids"] as? [Int], "\(golden): end-of-generation ids", file: file, line: line)
+        XCTAssertEqual((0..<tok.vocabularySize).filter(tok.isSpecial), header["control_ids"] as? [Int], "\(golden): control ids", file: file, line: line)
+        XCTAssertEqual(tok.addBOS, header["add_bos"] as? Bool, "\(golden): add_bos", file: file, line: line)
         let cases = try TokenizerFixtures.cases(golden)
         XCTAssertGreaterThan(cases.count, 80, file: file, line: line)
         var mismatches = 0

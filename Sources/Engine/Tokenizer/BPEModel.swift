@@ -6,7 +6,7 @@ import Foundation
 /// a dense index; merges are looked up by (left, right) symbol index. A symbol that is not itself
 /// a vocabulary token (possible in a GGUF whose merges produce strings missing from the vocabulary)
 /// is emitted as its single-byte tokens, as llama.cpp does.
-final class BPEModel {
+final class BPEModel: @unchecked Sendable {  // immutable after init except the locked cache
     /// Vocabulary token id for each symbol, or -1.
     private var symbolToken: [Int32] = []
     private var symbolBytes: [[UInt8]] = []

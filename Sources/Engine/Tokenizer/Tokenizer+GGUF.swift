@@ -35,7 +35,7 @@ extension Tokenizer {
             let textBytes = Array(text.utf8)
             stored[id] = textBytes
             var type = gguf.tokenTypes?[id] ?? 1
-            if type == 1 && Self.endOfGenerationNames.contains(textBytes) { type = 3 }
+            if type != 2 && type != 3 && SpecialTokenNames.forcedControlBytes.contains(textBytes) { type = 3 }
             let mapped = ByteLevelMapping.decode(text)
             // Every token is reachable by its byte-mapped text, as in llama.cpp's text-to-token map
             // (a later duplicate wins there too).
@@ -80,6 +80,10 @@ extension Tokenizer {
         if addBOS, let b = gguf.bosId { parts.prefixIds = [b] }
         if addEOS, let e = gguf.eosId { parts.suffixIds = [e] }
         parts.chatTemplate = gguf.chatTemplate
+        var eog = Set<Int>()
+        if let e = gguf.eosId { eog.insert(e) }
+        for (id, t) in stored.enumerated() where t.map(SpecialTokenNames.endOfGenerationBytes.contains) ?? false { eog.insert(id) }
+        parts.endOfGenerationIds = eog.sorted()
         self.init(parts: parts)
     }
 
@@ -112,10 +116,4 @@ extension Tokenizer {
             return nil
         }
     }
-
-    /// Names llama.cpp always treats as control (end-of-generation) tokens, whatever their type.
-    static let endOfGenerationNames: Set<[UInt8]> = Set([
-        "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",
-        "<EOT>", "<|end_of_text|>", "<end_of_utterance>",
-    ].map { Array($0.utf8) })
 }

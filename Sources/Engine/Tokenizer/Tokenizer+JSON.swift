@@ -33,6 +33,9 @@ extension Tokenizer {
             guard let id = item["id"]?.int, id >= 0, id < 16_777_216, let content = item["content"]?.string else {
                 throw fail("an added_tokens entry lacks id or content")
             }
+            if item["single_word"]?.bool ?? false {
+                throw fail("added token '\(content)' has single_word, which is not supported")
+            }
             addedList.append(Added(id: id, content: content, special: item["special"]?.bool ?? false,
                                    lstrip: item["lstrip"]?.bool ?? false, rstrip: item["rstrip"]?.bool ?? false))
             maxId = max(maxId, id)
@@ -184,6 +187,10 @@ extension Tokenizer {
         if parts.unkId == nil, let unk = model["unk_token"]?.string { parts.unkId = idByText(unk) }
         parts.prefixIds = prefix
         parts.suffixIds = suffix
+        var eog = Set<Int>()
+        if let e = parts.eosId { eog.insert(e) }
+        for a in addedList where SpecialTokenNames.endOfGenerationBytes.contains(Array(a.content.utf8)) { eog.insert(a.id) }
+        parts.endOfGenerationIds = eog.sorted()
         self.init(parts: parts)
     }
 

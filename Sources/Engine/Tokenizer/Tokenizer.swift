@@ -5,7 +5,7 @@ import Foundation
 /// Encoding: added tokens are cut out of the raw text first; each remaining fragment is
 /// (optionally NFC-normalized,) split by the pre-tokenizer, and each piece's UTF-8 bytes are
 /// merged by BPE. Decoding concatenates each token's bytes.
-public final class Tokenizer {
+public final class Tokenizer: @unchecked Sendable {  // immutable; the BPE word cache is locked
     /// Everything the encoder and decoder need, built by `init(gguf:)` or `init(tokenizerJSON:...)`.
     struct Parts {
         var pieces: [[UInt8]]          // bytes each id decodes to
@@ -23,6 +23,7 @@ public final class Tokenizer {
         var padId: Int?
         var unkId: Int?
         var chatTemplate: String?
+        var endOfGenerationIds: [Int] = []
     }
 
     private let parts: Parts
@@ -48,6 +49,9 @@ public final class Tokenizer {
     /// Whether `encode(addSpecialTokens: true)` puts the EOS token last.
     public var addEOS: Bool { parts.eosId.map { parts.suffixIds.contains($0) } ?? false }
     public var chatTemplate: String? { parts.chatTemplate }
+    /// Tokens that end generation: EOS plus the end-of-turn / end-of-text markers llama.cpp
+    /// recognizes by name (for a tokenizer.json, among its added tokens). Sorted.
+    public var endOfGenerationIds: [Int] { parts.endOfGenerationIds }
 
     /// The id of a token given in its stored vocabulary form (byte-mapped for normal tokens,
     /// literal for special ones), compared byte for byte.
