@@ -228,9 +228,123 @@ def builtin_templates():
     print(f"{path.relative_to(ROOT)}: {len(SWIFT_LAYOUTS)} templates x {len(conversations)} conversations")
 
 
+# Small templates, one feature each, rendered by the same jinja2 environment (features.json).
+FEATURE_CONTEXT = {
+    "name": "World", "n": 7, "x": 2.5, "flag": True, "nothing": None, "empty": "", "zero": 0,
+    "items": [3, 1, 2], "words": ["b", "A", "c", "a"], "text": "  Hello, World!  ",
+    "users": [{"name": "ann", "age": 31, "admin": True}, {"name": "bob", "age": 25, "admin": False},
+              {"name": "cy", "age": 40}],
+    "d": {"z": 1, "a": {"deep": [10, 20]}, "m": "x"},
+    "nested": [[1, 2], [3, 4]],
+    "uni": "größe 你好 🦙",
+}
+
+FEATURES = [
+    ("print", "Hello {{ name }}!"),
+    ("comment", "a{# hidden #}b"),
+    ("ws_minus_both", "a  {{- ' b ' -}}  c"),
+    ("ws_block_minus", "x\n  {%- if true -%}\n  y\n  {%- endif -%}\n  z"),
+    ("trim_blocks", "{% if true %}\nline\n{% endif %}\nafter"),
+    ("lstrip_blocks", "start\n    {% if true %}\n    inside\n    {% endif %}\nend"),
+    ("lstrip_plus", "start\n    {%+ if true %}x{% endif %}"),
+    ("comment_lines", "a\n  {# note #}\nb"),
+    ("trailing_newline", "text\n"),
+    ("crlf", "a\r\nb\r\n{% if true %}\r\nc{% endif %}"),
+    ("for_loop_vars", "{% for i in items %}{{ loop.index }}{{ loop.index0 }}{{ loop.revindex }}{{ loop.revindex0 }}{{ loop.first }}{{ loop.last }}{{ loop.length }};{% endfor %}"),
+    ("for_prev_next", "{% for i in items %}[{{ loop.previtem }}|{{ i }}|{{ loop.nextitem }}]{% endfor %}"),
+    ("for_else", "{% for i in [] %}x{% else %}empty{% endfor %}"),
+    ("for_filter", "{% for u in users if u.age > 30 %}{{ loop.index }}/{{ loop.length }}:{{ u.name }} {% endfor %}"),
+    ("for_break_continue", "{% for i in range(10) %}{% if i == 2 %}{% continue %}{% endif %}{% if i > 4 %}{% break %}{% endif %}{{ i }}{% endfor %}"),
+    ("for_unpack", "{% for k, v in d.items() %}{{ k }}={{ v }};{% endfor %}"),
+    ("for_dict_keys", "{% for k in d %}{{ k }}{% endfor %}"),
+    ("for_string", "{% for c in 'abc' %}{{ c }}-{% endfor %}"),
+    ("for_nested_loop", "{% for row in nested %}{% for c in row %}{{ loop.index }}{{ c }}{% endfor %}|{% endfor %}"),
+    ("for_reverse_slice", "{% for i in items[::-1] %}{{ i }}{% endfor %}"),
+    ("for_scope", "{% set v = 'out' %}{% for i in items %}{% set v = i %}{% endfor %}{{ v }}"),
+    ("if_elif_else", "{% for i in [1, 2, 3] %}{% if i == 1 %}one{% elif i == 2 %}two{% else %}many{% endif %} {% endfor %}"),
+    ("set_expr", "{% set a = n * 2 + 1 %}{{ a }}"),
+    ("set_tuple", "{% set a, b = 1, 2 %}{{ a }}{{ b }}"),
+    ("set_block", "{% set body %}Dear {{ name }},{% endset %}[{{ body }}]"),
+    ("set_block_filter", "{% set body | upper %}shout {{ name }}{% endset %}{{ body }}"),
+    ("namespace", "{% set ns = namespace(count=0, seen=false) %}{% for i in items %}{% set ns.count = ns.count + i %}{% endfor %}{{ ns.count }} {{ ns.seen }}"),
+    ("macro", "{% macro greet(who, punct='!') %}Hi {{ who }}{{ punct }}{% endmacro %}{{ greet(name) }} {{ greet('you', punct='?') }}"),
+    ("macro_varargs", "{% macro m(a) %}{{ a }}{{ varargs }}{{ kwargs }}{% endmacro %}{{ m(1, 2, 3, k=4) }}"),
+    ("call_block", "{% macro box() %}[{{ caller() }}]{% endmacro %}{% call box() %}inside {{ name }}{% endcall %}"),
+    ("filter_block", "{% filter upper %}quiet {{ name }}{% endfilter %}"),
+    ("precedence", "{{ 1 + 2 * 3 }} {{ (1 + 2) * 3 }} {{ 2 ** 3 ** 2 }} {{ -2 ** 2 }} {{ 10 - 4 - 3 }} {{ 'a' ~ 2 * 3 }}"),
+    ("arith", "{{ 7 // 2 }} {{ -7 // 2 }} {{ 7 / 2 }} {{ -7 % 3 }} {{ 7 % -3 }} {{ 2 ** -1 }} {{ 4 / 2 }} {{ x * 2 }} {{ n + x }} {{ 7.5 // 2 }}"),
+    ("bool_logic", "{{ true and false }} {{ true or false }} {{ not true }} {{ none or 'fallback' }} {{ 0 and 'x' }} {{ 'a' and 'b' }}"),
+    ("compare", "{{ 1 < 2 < 3 }} {{ 1 < 3 < 2 }} {{ 'a' < 'b' }} {{ n >= 7 }} {{ n != 7 }} {{ [1, 2] == [1, 2] }} {{ 1 == 1.0 }} {{ true == 1 }}"),
+    ("in_ops", "{{ 'ell' in 'hello' }} {{ 2 in items }} {{ 'z' in d }} {{ 'q' not in d }} {{ 5 not in items }}"),
+    ("conditional_expr", "{{ 'yes' if flag else 'no' }} {{ 'a' if nothing else 'b' }} [{{ 'only' if false }}]"),
+    ("literals", "{{ 'it\\'s' }} {{ \"tab\\tquote\\\"\" }} {{ 1_000 }} {{ 1.5e3 }} {{ [1, 'two', none, true] }} {{ {'k': 'v', 'n': 1} }} {{ (1, 2) }} {{ (1,) }} {{ True }} {{ None }}"),
+    ("string_escapes", "{{ 'a\\nb' }}|{{ '\\u00e9\\x41' }}|{{ 'back\\\\slash' }}|{{ 'keep\\q' }}"),
+    ("subscripts", "{{ items[0] }} {{ items[-1] }} {{ d['a']['deep'][1] }} {{ d.a.deep.0 }} {{ nested[1][0] }} {{ uni[0] }} {{ uni[-1] }}"),
+    ("slices", "{{ items[1:] }} {{ items[:2] }} {{ items[::2] }} {{ items[::-1] }} {{ 'abcdef'[1:4] }} {{ 'abcdef'[-2:] }} {{ items[5:] }} {{ 'abcdef'[::-2] }}"),
+    ("undefined", "[{{ missing }}] [{{ d.nope }}] {{ missing is defined }} {{ missing is undefined }} {{ d.z is defined }} {{ missing | default('dflt') }} {{ missing | length }} {{ not missing }}"),
+    ("undefined_concat", "{{ missing ~ 'x' }} {{ d.nope | default('none-here') }}"),
+    ("default_boolean", "{{ empty | default('e', true) }} {{ empty | d('e') }} {{ zero | default(5, boolean=true) }}"),
+    ("tests", "{{ 'a' is string }} {{ 1 is string }} {{ 1 is number }} {{ 1.5 is number }} {{ d is mapping }} {{ items is iterable }} {{ 'x' is iterable }} {{ items is sequence }} {{ nothing is none }} {{ flag is boolean }} {{ flag is true }} {{ false is false }}"),
+    ("tests_numeric", "{{ 4 is even }} {{ 3 is odd }} {{ 9 is divisibleby 3 }} {{ 9 is divisibleby(4) }} {{ 2 is equalto 2 }} {{ n is integer }} {{ x is float }} {{ 3 is gt 2 }}"),
+    ("is_not", "{{ nothing is not none }} {{ name is not string }} {{ missing is not defined }}"),
+    ("filter_trim_case", "[{{ text | trim }}] {{ name | upper }} {{ name | lower }} {{ 'hello wORLD-foo' | title }} {{ 'hELLO' | capitalize }}"),
+    ("filter_replace_join", "{{ 'a-b-c' | replace('-', '+') }} {{ 'aaa' | replace('a', 'b', 2) }} {{ words | join(', ') }} {{ users | join('/', attribute='name') }}"),
+    ("filter_length", "{{ items | length }} {{ uni | length }} {{ d | count }} {{ 'abc' | length }}"),
+    ("filter_first_last", "{{ items | first }} {{ items | last }} {{ 'xyz' | first }} {{ words | list }} {{ 'ab' | list }}"),
+    ("filter_conversions", "{{ '42' | int + 1 }} {{ '3.5' | float }} {{ 'x' | int }} {{ 3.9 | int }} {{ 5 | float }} {{ 12 | string }} {{ -3 | abs }} {{ nothing | string }}"),
+    ("filter_round", "{{ 2.5 | round }} {{ 3.5 | round }} {{ 2.567 | round(2) }} {{ 2.1 | round(0, 'ceil') }} {{ 2.9 | round(method='floor') }} {{ 3 | round }}"),
+    ("filter_items", "{% for k, v in d | items %}{{ k }}:{{ v }} {% endfor %}"),
+    ("filter_select", "{{ users | selectattr('admin') | map(attribute='name') | join(',') }} {{ users | rejectattr('admin') | map(attribute='name') | list }} {{ users | selectattr('age', 'gt', 30) | map(attribute='name') | list }} {{ users | selectattr('name', 'equalto', 'bob') | list | length }}"),
+    ("filter_select_plain", "{{ [1, 2, 3, 4] | select('odd') | list }} {{ [1, 2, 3, 4] | reject('even') | list }} {{ [0, 1, '', 'a'] | select | list }}"),
+    ("filter_map", "{{ words | map('upper') | join }} {{ users | map(attribute='age') | sum }} {{ users | map(attribute='admin', default='?') | list }}"),
+    ("filter_unique_sort", "{{ words | unique | list }} {{ words | sort }} {{ words | sort(case_sensitive=true) }} {{ items | sort(reverse=true) }} {{ users | sort(attribute='age') | map(attribute='name') | join }}"),
+    ("filter_reverse", "{{ items | reverse | list }} {{ 'abc' | reverse }}"),
+    ("filter_misc", "{{ '<b>&' | safe }} {{ '<b>\"&\\'' | escape }} {{ 'one two  three' | wordcount }} {{ [3, 1, 2] | min }} {{ [3, 1, 2] | max }} {{ d | dictsort }}"),
+    ("filter_indent", "{{ 'a\\nb\\n\\nc' | indent(2) }}|{{ 'a\\nb' | indent(2, true) }}|{{ 'x\\n\\ny' | indent(width=3, blank=true) }}"),
+    ("filter_format", "{{ '%s is %d' | format('n', 7) }} {{ '%s-%s' % ('a', 'b') }}"),
+    ("tojson", "{{ d | tojson }} {{ users[0] | tojson }} {{ 'é\"\\n' | tojson }} {{ [1, 2.5, none, true] | tojson }} {{ {} | tojson }} {{ [] | tojson }}"),
+    ("tojson_indent", "{{ d | tojson(indent=4) }}\n{{ users[:1] | tojson(indent=2) }}"),
+    ("tojson_sort", "{{ {'b': 1, 'a': {'d': 1, 'c': 2}} | tojson(sort_keys=true) }} {{ (1, 2) | tojson }}"),
+    ("str_methods", "[{{ text.strip() }}] [{{ text.lstrip() }}] [{{ text.rstrip() }}] {{ 'xxhixx'.strip('x') }} {{ '\\n\\nhi\\n'.lstrip('\\n') }} {{ 'Hi'.upper() }} {{ 'Hi'.lower() }} {{ 'hello world'.title() }} {{ 'they\\'re'.title() }}"),
+    ("str_split", "{{ 'a,b,,c'.split(',') }} {{ '  a  b '.split() }} {{ 'a b c'.split(' ', 1) }} {{ 'x</think>y</think>z'.split('</think>')[-1] }} {{ 'a-b-c'.rsplit('-', 1) }}"),
+    ("str_predicates", "{{ 'hello'.startswith('he') }} {{ 'hello'.endswith('lo') }} {{ 'hello'.startswith(('x', 'h')) }} {{ 'hello'.find('l') }} {{ 'hello'.find('z') }} {{ 'hello'.count('l') }} {{ 'hello'.replace('l', 'L') }}"),
+    ("str_format", "{{ '{} and {}'.format('a', 'b') }} {{ '{1}{0}'.format('x', 'y') }} {{ '{n}!'.format(n=5) }} {{ '{{literal}}'.format() }} {{ ', '.join(['a', 'b']) }}"),
+    ("dict_methods", "{{ d.get('m') }} {{ d.get('nope', 'fallback') }} {{ d.get('nope') }} {{ d.keys() | list }} {{ d.values() | list | length }} {% for k, v in d.items() %}{{ k }}{% endfor %}"),
+    ("list_methods", "{{ items.index(2) }} {{ [1, 1, 2].count(1) }}"),
+    ("range", "{{ range(3) | list }} {{ range(1, 4) | list }} {{ range(10, 0, -3) | list }} {{ range(0) | list }}"),
+    ("string_concat_ops", "{{ 'ab' * 3 }} {{ 'a' + 'b' }} {{ [1] + [2] }} {{ 'n=' ~ n ~ '/' ~ x }}"),
+    ("unicode_ops", "{{ uni | upper }} {{ uni | length }} {{ uni[::-1] }} {{ uni.split(' ') }} {{ uni | tojson }}"),
+    ("loop_cycle", "{% for i in items %}{{ loop.cycle('a', 'b') }}{% endfor %}"),
+    ("inner_loop_var", "{% for r in nested %}{% for c in r %}{{ loop.index }}{% endfor %}{{ loop.index }};{% endfor %}"),
+    ("previtem_message_pattern", "{% for u in users %}{% if not loop.first and loop.previtem.admin %}(after admin){% endif %}{{ u.name }} {% endfor %}"),
+    ("raise_in_branch", "{% if false %}{{ raise_exception('never') }}{% endif %}fine"),
+    ("raise", "before{{ raise_exception('Custom failure: ' ~ n) }}after"),
+    ("none_print", "{{ none }} {{ nothing }} {{ [none] }}"),
+    ("float_print", "{{ 1.0 }} {{ 0.1 + 0.2 }} {{ 1e20 }} {{ 1e-7 }} {{ 100.0 / 3 }} {{ 2.0 ** 0.5 }}"),
+]
+
+
+def feature_goldens(env):
+    cases = []
+    for name, source in FEATURES:
+        case = {"name": name, "source": source}
+        try:
+            case["expected"] = env.from_string(source).render(**FEATURE_CONTEXT)
+        except RaisedByTemplate as e:
+            case["error"] = {"raised": True, "message": str(e)}
+        except Exception as e:
+            case["error"] = {"raised": False, "message": f"{type(e).__name__}: {e}"}
+        cases.append(case)
+    path = FIXTURES / "features.json"
+    path.write_text(json.dumps({"context": FEATURE_CONTEXT, "cases": cases}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    errors = [c["name"] for c in cases if "error" in c]
+    print(f"{path.relative_to(ROOT)}: {len(cases)} cases, errors in {errors}")
+
+
 def main():
     print(f"jinja2 {jinja2.__version__}")
     real_templates(make_env())
+    feature_goldens(make_env())
     builtin_templates()
 
 

@@ -258,7 +258,7 @@ final class TemplateInterpreter {
                 else { v = .undefined("parameter '\(name)' of macro '\(node.name)' was not given") }
                 self.scopes[self.scopes.count - 1][name] = v
             }
-            self.scopes[self.scopes.count - 1]["varargs"] = .list(args.count > node.params.count ? Array(args[node.params.count...]) : [])
+            self.scopes[self.scopes.count - 1]["varargs"] = .tuple(args.count > node.params.count ? Array(args[node.params.count...]) : [])
             self.scopes[self.scopes.count - 1]["kwargs"] = .dict(extraKw)
             if let c = kw["caller"] { self.scopes[self.scopes.count - 1]["caller"] = c }
             scope = ValueDict()

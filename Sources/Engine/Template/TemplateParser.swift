@@ -423,7 +423,7 @@ struct TemplateParser {
         } else {
             node = try parsePrimary()
         }
-        node = try parsePostfix(node)
+        node = try parsePostfix(node, startPos: p)
         if withFilter { node = try parseFilterExpr(node) }
         return node
     }
@@ -483,7 +483,8 @@ struct TemplateParser {
         }
     }
 
-    private mutating func parsePostfix(_ start: Expr) throws -> Expr {
+    /// `startPos` is where the whole expression began; calls report errors there.
+    private mutating func parsePostfix(_ start: Expr, startPos: SourcePos) throws -> Expr {
         var node = start
         while true {
             let p = pos
@@ -502,7 +503,7 @@ struct TemplateParser {
                 try expectOp("]")
                 node = .index(node, sub, p)
             } else if isOp("(") {
-                node = .call(node, try parseCallArgs(), p)
+                node = .call(node, try parseCallArgs(), startPos)
             } else {
                 return node
             }
@@ -587,8 +588,9 @@ struct TemplateParser {
                 if isOp("(") {
                     args = try parseCallArgs()
                 } else if startsPrimaryArgument() {
+                    let argPos = pos
                     var arg = try parsePrimary()
-                    arg = try parsePostfix(arg)
+                    arg = try parsePostfix(arg, startPos: argPos)
                     args.positional = [arg]
                 }
                 node = .test(node, name, args, negated: negated, p)
