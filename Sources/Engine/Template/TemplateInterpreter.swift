@@ -8,7 +8,6 @@ final class TemplateInterpreter {
     private var callDepth = 0
     private var buffers: [String] = [""]
     private var scopes: [ValueDict]
-    private let globals: ValueDict
 
     /// A scope index below which lookups are cut off: macro bodies see only the root scope.
     private var scopeFloors: [Int] = []
@@ -18,7 +17,6 @@ final class TemplateInterpreter {
     init(context: ValueDict, limits: TemplateLimits) {
         self.limits = limits
         self.scopes = [context]
-        self.globals = ValueDict()
         installGlobals()
     }
 
@@ -83,6 +81,17 @@ final class TemplateInterpreter {
         }
         if let v = builtins[name] { return v }
         return .undefined("'\(name)' is undefined")
+    }
+
+    /// Everything a name lookup here would find above the root scope, innermost last.
+    private func visibleVariables() -> ValueDict {
+        var out = ValueDict()
+        let floor = max(scopeFloors.last ?? 0, 1)
+        guard floor < scopes.count else { return out }
+        for k in floor..<scopes.count {
+            for (name, v) in scopes[k].pairs { out[name] = v }
+        }
+        return out
     }
 
     private func assign(_ target: AssignTarget, _ value: Value, _ pos: SourcePos) throws {
@@ -175,10 +184,10 @@ final class TemplateInterpreter {
             try assign(target, v, pos)
             return flow
         case .macro(let node):
-            scopes[scopes.count - 1][node.name] = .callable(makeMacro(node, caller: nil))
+            scopes[scopes.count - 1][node.name] = .callable(makeMacro(node))
         case .callBlock(let call, let params, let body, let pos):
             guard case .call(let callee, let args, let cpos) = call else { return .normal }
-            let caller = makeMacro(MacroNode(name: "caller", params: params, body: body, pos: pos), caller: nil)
+            let caller = makeMacro(MacroNode(name: "caller", params: params, body: body, pos: pos), closure: visibleVariables())
             let f = try eval(callee)
             var (positional, keyword) = try evalArgs(args)
             keyword.append(("caller", .callable(caller)))
@@ -217,12 +226,16 @@ final class TemplateInterpreter {
         let depth0: Int
         if case .loop(let outer) = lookup("loop", node.pos) { depth0 = outer.depth0 + 1 } else { depth0 = 0 }
         let loop = LoopState(items: items, depth0: depth0)
+        // One scope for the loop, emptied at each iteration: jinja2 gives every iteration
+        // fresh locals, so a `set` in one iteration is not seen by the next.
+        scopes.append(ValueDict())
+        defer { scopes.removeLast() }
+        let top = scopes.count - 1
         for (k, item) in items.enumerated() {
             try countIteration(node.pos)
             loop.index0 = k
-            scopes.append(ValueDict())
-            defer { scopes.removeLast() }
-            scopes[scopes.count - 1]["loop"] = .loop(loop)
+            scopes[top].removeAll()
+            scopes[top]["loop"] = .loop(loop)
             try assign(node.target, item, node.pos)
             if try exec(node.body) == .breakLoop { break }
         }
@@ -236,32 +249,38 @@ final class TemplateInterpreter {
         }
     }
 
-    private func makeMacro(_ node: MacroNode, caller: Callable?) -> Callable {
+    /// `closure`: for a `call` block's `caller`, the variables visible where the block stands.
+    private func makeMacro(_ node: MacroNode, closure: ValueDict? = nil) -> Callable {
         Callable(node.name) { [unowned self] args, kwargs, pos in
             self.callDepth += 1
             defer { self.callDepth -= 1 }
             if self.callDepth > self.limits.maxDepth {
                 throw TemplateError(.limit, "macro calls nest deeper than \(self.limits.maxDepth) levels", at: pos)
             }
-            var scope = ValueDict()
             var extraKw = ValueDict()
             for (k, v) in kwargs where !node.params.contains(where: { $0.0 == k }) && k != "caller" { extraKw[k] = v }
             let kw = Dictionary(kwargs, uniquingKeysWith: { a, _ in a })
+            // Macro bodies see their parameters and the template's top level, not the caller's locals.
             self.scopeFloors.append(self.scopes.count)
-            self.scopes.append(scope)
-            defer { self.scopes.removeLast(); self.scopeFloors.removeLast() }
+            if let c = closure { self.scopes.append(c) }
+            self.scopes.append(ValueDict())
+            defer {
+                self.scopes.removeLast()
+                if closure != nil { self.scopes.removeLast() }
+                self.scopeFloors.removeLast()
+            }
+            let top = self.scopes.count - 1
             for (k, (name, def)) in node.params.enumerated() {
                 let v: Value
                 if k < args.count { v = args[k] }
                 else if let given = kw[name] { v = given }
                 else if let def = def { v = try self.eval(def) }
                 else { v = .undefined("parameter '\(name)' of macro '\(node.name)' was not given") }
-                self.scopes[self.scopes.count - 1][name] = v
+                self.scopes[top][name] = v
             }
-            self.scopes[self.scopes.count - 1]["varargs"] = .tuple(args.count > node.params.count ? Array(args[node.params.count...]) : [])
-            self.scopes[self.scopes.count - 1]["kwargs"] = .dict(extraKw)
-            if let c = kw["caller"] { self.scopes[self.scopes.count - 1]["caller"] = c }
-            scope = ValueDict()
+            self.scopes[top]["varargs"] = .tuple(args.count > node.params.count ? Array(args[node.params.count...]) : [])
+            self.scopes[top]["kwargs"] = .dict(extraKw)
+            if let c = kw["caller"] { self.scopes[top]["caller"] = c }
             let text = try self.capture { _ = try self.exec(node.body) }
             return .string(text)
         }

@@ -10,7 +10,7 @@ public struct TemplateLimits: Equatable {
     /// Rendered output, and any single string value, in UTF-8 bytes.
     public var maxOutputBytes = 1 << 20
     /// Evaluation steps (expressions and statements) for one render.
-    public var maxSteps = 5_000_000
+    public var maxSteps = 2_000_000
     /// Elements in any one list or dict a template builds.
     public var maxCollectionCount = 1_000_000
 

@@ -155,6 +155,11 @@ struct ValueDict {
     var count: Int { keys.count }
     var pairs: [(String, Value)] { keys.map { ($0, storage[$0]!) } }
     var values: [Value] { keys.map { storage[$0]! } }
+
+    mutating func removeAll() {
+        keys.removeAll(keepingCapacity: true)
+        storage.removeAll(keepingCapacity: true)
+    }
 }
 
 /// `namespace(...)`: the one mutable object templates get, so `set ns.x = ...` inside a
