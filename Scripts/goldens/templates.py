@@ -147,6 +147,48 @@ TEMPLATES = {
 }
 
 
+PIECES = ["Hello", "  leading", "trailing  ", "\n\nnewlines\n", "tab\there", "ünï", "你好世界", "🦙🚀", "'quote'", "\"dq\"",
+          "back\\slash", "<tool_response>x</tool_response>", "{{ not a tag }}", "{% nor this %}", "</s>", "<|im_end|>", "a\r\nb", ""]
+
+
+def random_conversations(seed, count):
+    """Seeded conversations mixing roles, think blocks, tool calls and odd content."""
+    import random
+    rng = random.Random(seed)
+    convs = []
+    for k in range(count):
+        messages = []
+        if rng.random() < 0.5:
+            messages.append(system(rng.choice(PIECES) + " system"))
+        turns = rng.randint(1, 4)
+        for turn in range(turns):
+            messages.append(user(" ".join(rng.choice(PIECES) for _ in range(rng.randint(1, 3)))))
+            last = turn == turns - 1
+            if last and rng.random() < 0.5:
+                break
+            r = rng.random()
+            if r < 0.25:
+                text = "<think>\n" + rng.choice(PIECES) + "\n</think>\n\n" + rng.choice(PIECES)
+                messages.append(assistant(text))
+            elif r < 0.4:
+                call = {"id": "abcdefghi", "type": "function",
+                        "function": {"name": "lookup", "arguments": {"word": rng.choice(PIECES), "limit": rng.randint(1, 9)}}}
+                messages.append({"role": "assistant", "content": "", "tool_calls": [call]})
+                messages.append({"role": "tool", "content": rng.choice(PIECES) or "ok", "tool_call_id": "abcdefghi"})
+                messages.append(assistant(rng.choice(PIECES)))
+            else:
+                messages.append(assistant(" ".join(rng.choice(PIECES) for _ in range(rng.randint(1, 3)))))
+        gen = messages[-1]["role"] != "assistant" or rng.random() < 0.3
+        extra = {}
+        if rng.random() < 0.2:
+            extra["enable_thinking"] = rng.random() < 0.5
+        if rng.random() < 0.3:
+            extra["date_string"] = "29 Feb 2028"
+        uses_tools = rng.random() < 0.3
+        convs.append((f"random_{k}", messages, gen, uses_tools, extra))
+    return convs
+
+
 def render_case(template, name, messages, gen, uses_tools, extra, bos, eos):
     context = {"messages": messages, "tools": TOOLS if uses_tools else None, "add_generation_prompt": gen,
                "bos_token": bos, "eos_token": eos}
@@ -165,7 +207,8 @@ def real_templates(env):
     for key, info in TEMPLATES.items():
         source = (SOURCES / f"{key}.jinja").read_text(encoding="utf-8")
         template = env.from_string(source)
-        cases = [render_case(template, *conv, info["bos"], info["eos"]) for conv in CONVERSATIONS]
+        convs = CONVERSATIONS + random_conversations(seed=sum(map(ord, key)), count=30)
+        cases = [render_case(template, *conv, info["bos"], info["eos"]) for conv in convs]
         out = {"template": key, "source_file": f"sources/{key}.jinja", "source_origin": info["from"],
                "source": source, "cases": cases}
         path = FIXTURES / f"{key}.json"

@@ -153,4 +153,19 @@ final class TemplateSandboxTests: XCTestCase {
         XCTAssertEqual(failure("{{ 9223372036854775807 + 1 }}")?.kind, .limit)
         XCTAssertEqual(failure("{{ 99999999999999999999 }}")?.kind, .limit)
     }
+
+    func testValuesCannotNestWithoutBound() {
+        // Wrapping a namespace value in itself 100k times would make printing and freeing it
+        // recurse that deep; it stops at the depth limit instead.
+        let e = failure("{% set ns = namespace(x=[]) %}{% for i in range(99999) %}{% set ns.x = [ns.x] %}{% endfor %}{{ ns.x }}")
+        XCTAssertEqual(e?.kind, .limit)
+        XCTAssertTrue(e?.message.contains("nests deeper") ?? false, e?.description ?? "")
+        let f = failure("{% set ns = namespace() %}{% set ns.me = ns %}{{ ns }}")
+        XCTAssertEqual(f?.kind, .limit)
+    }
+
+    func testQuadraticCopyingIsChargedToTheBudget() {
+        XCTAssertEqual(failure("{% set ns = namespace(x=[]) %}{% for i in range(99999) %}{% set ns.x = ns.x + [i] %}{% endfor %}")?.kind, .limit)
+        XCTAssertEqual(failure("{% set ns = namespace(s='') %}{% for i in range(99999) %}{% set ns.s = ns.s ~ 'abcdefgh' %}{% endfor %}")?.kind, .limit)
+    }
 }

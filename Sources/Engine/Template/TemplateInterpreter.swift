@@ -31,14 +31,16 @@ final class TemplateInterpreter {
 
     private func installGlobals() {
         builtins["range"] = .callable(Callable("range") { [unowned self] args, _, pos in try self.range(args, pos) })
-        builtins["namespace"] = .callable(Callable("namespace") { args, kwargs, pos in
+        builtins["namespace"] = .callable(Callable("namespace") { [unowned self] args, kwargs, pos in
             var attrs = ValueDict()
             for a in args {
                 guard case .dict(let d) = a else { throw TemplateError(.type, "namespace() takes keyword arguments or a dict", at: pos) }
                 for (k, v) in d.pairs { attrs[k] = v }
             }
             for (k, v) in kwargs { attrs[k] = v }
-            return .namespace(Namespace(attrs))
+            let ns = Value.namespace(Namespace(attrs))
+            try self.checkNesting(ns, pos)
+            return ns
         })
         builtins["dict"] = .callable(Callable("dict") { args, kwargs, pos in
             var d = ValueDict()
@@ -102,6 +104,7 @@ final class TemplateInterpreter {
             guard case .namespace(let ns) = lookup(n, pos) else {
                 throw TemplateError(.type, "cannot assign attribute '\(attr)' on '\(n)': it is not a namespace()", at: pos)
             }
+            try checkNesting(value, into: ns, pos)
             ns.attrs[attr] = value
         case .tuple(let targets):
             let items = try iterate(value, pos)
@@ -126,6 +129,44 @@ final class TemplateInterpreter {
         if buffers[buffers.count - 1].utf8.count > limits.maxOutputBytes {
             throw TemplateError(.limit, "template output exceeds \(limits.maxOutputBytes) bytes", at: pos)
         }
+    }
+
+    /// Charges work that is not one evaluation step (copying a long list or string) to the
+    /// step budget, so quadratic patterns stop too.
+    func charge(_ work: Int, _ pos: SourcePos) throws {
+        steps = steps.addingReportingOverflow(work).partialValue
+        if steps > limits.maxSteps || work < 0 {
+            throw TemplateError(.limit, "template ran more than \(limits.maxSteps) evaluation steps", at: pos)
+        }
+    }
+
+    /// Values stored in a namespace outlive a loop iteration, so a loop could wrap one value
+    /// in itself again and again (or put a namespace inside itself); refuse nesting deeper
+    /// than the depth limit, which also keeps printing and freeing such values shallow.
+    func checkNesting(_ v: Value, into target: Namespace? = nil, _ pos: SourcePos) throws {
+        var visited = 0
+        func walk(_ v: Value, _ depth: Int) throws {
+            if depth > limits.maxDepth {
+                throw TemplateError(.limit, "value nests deeper than \(limits.maxDepth) levels", at: pos)
+            }
+            switch v {
+            case .list(let a), .tuple(let a):
+                visited += a.count
+                for x in a { try walk(x, depth + 1) }
+            case .dict(let d):
+                visited += d.count
+                for x in d.values { try walk(x, depth + 1) }
+            case .namespace(let ns):
+                if ns === target {
+                    throw TemplateError(.limit, "a namespace cannot contain itself", at: pos)
+                }
+                visited += ns.attrs.count
+                for x in ns.attrs.values { try walk(x, depth + 1) }
+            default: break
+            }
+        }
+        try walk(v, 0)
+        try charge(visited, pos)
     }
 
     func checkSize(_ s: String, _ pos: SourcePos) throws -> Value {
@@ -377,6 +418,7 @@ final class TemplateInterpreter {
         case .concat(let parts, let pos):
             var s = ""
             for p in parts { s += try eval(p).str }
+            try charge(s.utf8.count / 256, pos)
             return try checkSize(s, pos)
         case .conditional(let test, let then, let otherwise):
             if try eval(test).truthy { return try eval(then) }

@@ -34,11 +34,14 @@ extension TemplateInterpreter {
         }
         switch (op, a, b) {
         case (.add, .string(let x), .string(let y)):
+            try charge((x.utf8.count + y.utf8.count) / 256, pos)
             return try checkSize(x + y, pos)
         case (.add, .list(let x), .list(let y)):
             try checkCount(x.count + y.count, pos)
+            try charge((x.count + y.count) / 4, pos)
             return .list(x + y)
         case (.add, .tuple(let x), .tuple(let y)):
+            try charge((x.count + y.count) / 4, pos)
             return .tuple(x + y)
         case (.mul, .string(let s), _), (.mul, _, .string(let s)):
             guard case .int(let n)? = number(a.isString ? b : a) else { throw typeError(op, a, b, pos) }
@@ -46,12 +49,14 @@ extension TemplateInterpreter {
             guard !total.overflow, total.partialValue <= limits.maxOutputBytes else {
                 throw TemplateError(.limit, "string repetition would exceed \(limits.maxOutputBytes) bytes", at: pos)
             }
+            try charge(total.partialValue / 256, pos)
             return .string(String(repeating: s, count: max(n, 0)))
         case (.mul, .list(let x), _), (.mul, _, .list(let x)):
             guard case .int(let n)? = number(a.isList ? b : a) else { throw typeError(op, a, b, pos) }
             let total = x.count.multipliedReportingOverflow(by: max(n, 0))
             guard !total.overflow else { throw TemplateError(.limit, "list repetition is too large", at: pos) }
             try checkCount(total.partialValue, pos)
+            try charge(total.partialValue / 8, pos)
             return .list(Array([[Value]](repeating: x, count: max(n, 0)).joined()))
         case (.mod, .string(let fmt), _):
             return try checkSize(try percentFormat(fmt, b, pos), pos)
