@@ -168,4 +168,11 @@ final class TemplateSandboxTests: XCTestCase {
         XCTAssertEqual(failure("{% set ns = namespace(x=[]) %}{% for i in range(99999) %}{% set ns.x = ns.x + [i] %}{% endfor %}")?.kind, .limit)
         XCTAssertEqual(failure("{% set ns = namespace(s='') %}{% for i in range(99999) %}{% set ns.s = ns.s ~ 'abcdefgh' %}{% endfor %}")?.kind, .limit)
     }
+
+    func testLongOperatorChainsAreBounded() {
+        // A left-leaning chain is as deep as it is long; the parser bounds it like nesting.
+        XCTAssertEqual(failure("{{ " + Array(repeating: "1", count: 20_000).joined(separator: " + ") + " }}")?.kind, .limit)
+        XCTAssertEqual(failure("{{ x" + String(repeating: " | trim", count: 1000) + " }}")?.kind, .limit)
+        XCTAssertEqual(failure("{{ x" + String(repeating: ".a", count: 1000) + " }}")?.kind, .limit)
+    }
 }

@@ -327,14 +327,18 @@ struct TemplateParser {
     }
 
     private mutating func parseOr() throws -> Expr {
+        var wrapped = 0
+        defer { depth -= wrapped }
         var left = try parseAnd()
-        while isName("or") { _ = next(); left = .or(left, try parseAnd()) }
+        while isName("or") { try enter(pos); wrapped += 1; _ = next(); left = .or(left, try parseAnd()) }
         return left
     }
 
     private mutating func parseAnd() throws -> Expr {
+        var wrapped = 0
+        defer { depth -= wrapped }
         var left = try parseNot()
-        while isName("and") { _ = next(); left = .and(left, try parseNot()) }
+        while isName("and") { try enter(pos); wrapped += 1; _ = next(); left = .and(left, try parseNot()) }
         return left
     }
 
@@ -371,9 +375,12 @@ struct TemplateParser {
     }
 
     private mutating func parseMath1() throws -> Expr {
+        var wrapped = 0
+        defer { depth -= wrapped }
         var left = try parseConcat()
         while isOp("+") || isOp("-") {
             let p = pos
+            try enter(p); wrapped += 1
             let op: BinaryOp = isOp("+") ? .add : .sub
             _ = next()
             left = .binary(op, left, try parseConcat(), p)
@@ -389,11 +396,14 @@ struct TemplateParser {
     }
 
     private mutating func parseMath2() throws -> Expr {
+        var wrapped = 0
+        defer { depth -= wrapped }
         var left = try parsePow()
         while true {
             let p = pos
             let op: BinaryOp
             if isOp("*") { op = .mul } else if isOp("/") { op = .div } else if isOp("//") { op = .floorDiv } else if isOp("%") { op = .mod } else { break }
+            try enter(p); wrapped += 1
             _ = next()
             left = .binary(op, left, try parsePow(), p)
         }
@@ -401,9 +411,12 @@ struct TemplateParser {
     }
 
     private mutating func parsePow() throws -> Expr {
+        var wrapped = 0
+        defer { depth -= wrapped }
         var left = try parseUnary(withFilter: true)
         while isOp("**") {
             let p = pos
+            try enter(p); wrapped += 1
             _ = next()
             left = .binary(.pow, left, try parseUnary(withFilter: true), p)
         }
@@ -485,9 +498,12 @@ struct TemplateParser {
 
     /// `startPos` is where the whole expression began; calls report errors there.
     private mutating func parsePostfix(_ start: Expr, startPos: SourcePos) throws -> Expr {
+        var wrapped = 0
+        defer { depth -= wrapped }
         var node = start
         while true {
             let p = pos
+            if isOp(".") || isOp("[") || isOp("(") { try enter(p); wrapped += 1 }
             if isOp(".") {
                 _ = next()
                 switch current.kind {
@@ -570,8 +586,11 @@ struct TemplateParser {
     }
 
     private mutating func parseFilterExpr(_ start: Expr) throws -> Expr {
+        var wrapped = 0
+        defer { depth -= wrapped }
         var node = start
         while true {
+            if isOp("|") || isName("is") || isOp("(") { try enter(pos); wrapped += 1 }
             if isOp("|") {
                 _ = next()
                 let p = pos
