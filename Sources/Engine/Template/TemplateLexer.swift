@@ -108,8 +108,12 @@ struct TemplateLexer {
                 tokens.append(Token(kind: .variableBegin, pos: tagPos))
                 lineStarting = try lexTagBody(end: "}", openedAt: tagPos, isBlock: false)
             default:
-                tokens.append(Token(kind: .blockBegin, pos: tagPos))
-                lineStarting = try lexTagBody(end: "%", openedAt: tagPos, isBlock: true)
+                if let afterRaw = rawBlockStart() {
+                    lineStarting = try lexRaw(contentStart: afterRaw, openedAt: tagPos)
+                } else {
+                    tokens.append(Token(kind: .blockBegin, pos: tagPos))
+                    lineStarting = try lexTagBody(end: "%", openedAt: tagPos, isBlock: true)
+                }
             }
         }
         tokens.append(Token(kind: .eof, pos: here))
@@ -126,6 +130,56 @@ struct TemplateLexer {
         }
         if isBlock && trimBlocks, at(pos) == "\n" { advance(); return true }
         return false
+    }
+
+    /// If the block tag being opened is `raw %}` (or `raw -%}`), the index where its content starts.
+    private func rawBlockStart() -> Int? {
+        var k = pos
+        while let c = at(k), TemplateLexer.isSpace(c) { k += 1 }
+        guard at(k) == "r", at(k + 1) == "a", at(k + 2) == "w" else { return nil }
+        k += 3
+        if let c = at(k), c == "_" || c.properties.isAlphabetic || ("0"..."9").contains(c) { return nil }
+        while let c = at(k), TemplateLexer.isSpace(c) { k += 1 }
+        if at(k) == "-", at(k + 1) == "%", at(k + 2) == "}" {
+            k += 3
+            while let c = at(k), TemplateLexer.isSpace(c) { k += 1 }
+            return k
+        }
+        if at(k) == "%", at(k + 1) == "}" { return k + 2 }
+        return nil
+    }
+
+    /// `{% raw %}...{% endraw %}`: the content is text, tags inside are not interpreted.
+    private mutating func lexRaw(contentStart: Int, openedAt: SourcePos) throws -> Bool {
+        advance(contentStart - pos)
+        let textPos = here
+        var k = pos
+        while k + 1 < s.count {
+            if s[k] == "{", s[k + 1] == "%" {
+                var j = k + 2
+                let sign = at(j)
+                if sign == "-" || sign == "+" { j += 1 }
+                while let c = at(j), TemplateLexer.isSpace(c) { j += 1 }
+                if at(j) == "e", String(String.UnicodeScalarView(s[j..<min(j + 6, s.count)])) == "endraw" {
+                    j += 6
+                    while let c = at(j), TemplateLexer.isSpace(c) { j += 1 }
+                    var closeSign: Unicode.Scalar? = nil
+                    if let c = at(j), c == "-" || c == "+" { closeSign = c; j += 1 }
+                    if at(j) == "%", at(j + 1) == "}" {
+                        var content = Array(s[pos..<k])
+                        if sign == "-" { while let l = content.last, TemplateLexer.isSpace(l) { content.removeLast() } }
+                        if !content.isEmpty {
+                            tokens.append(Token(kind: .text(PyString.make(content[...])), pos: textPos))
+                        }
+                        advance(j + 2 - pos)
+                        if closeSign == "+" { return false }
+                        return afterTagClose(stripSign: closeSign == "-", isBlock: true)
+                    }
+                }
+            }
+            k += 1
+        }
+        throw TemplateError(.syntax, "unclosed 'raw' block: no '{% endraw %}'", at: openedAt)
     }
 
     private mutating func lexCommentEnd(openedAt: SourcePos) throws -> Bool {
@@ -153,10 +207,11 @@ struct TemplateLexer {
             }
             let p = here
             if balance.isEmpty {
-                if (c == "-" || c == "+"), at(pos + 1) == end, at(pos + 2) == "}" {
+                if (c == "-" || (c == "+" && isBlock)), at(pos + 1) == end, at(pos + 2) == "}" {
                     advance(3)
                     tokens.append(Token(kind: isBlock ? .blockEnd : .variableEnd, pos: p))
-                    return afterTagClose(stripSign: c == "-", isBlock: isBlock)
+                    // `-%}` strips what follows; `+%}` keeps the newline trim_blocks would remove.
+                    return c == "-" ? afterTagClose(stripSign: true, isBlock: isBlock) : false
                 }
                 if c == end, at(pos + 1) == "}" {
                     advance(2)

@@ -128,7 +128,7 @@ struct TemplateParser {
             }
             try expectBlockEnd()
             return tag == "break" ? .breakLoop(at) : .continueLoop(at)
-        case "extends", "include", "import", "from", "block", "raw", "with", "autoescape", "do":
+        case "extends", "include", "import", "from", "block", "with", "autoescape", "do", "endraw":
             throw TemplateError(.syntax, "tag '\(tag)' is not supported in chat templates", at: at)
         default:
             if tag.hasPrefix("end") || tag == "else" || tag == "elif" {

@@ -181,6 +181,7 @@ final class Callable {
 final class LoopState {
     let items: [Value]
     var index0 = 0
+    private var lastChanged: [Value]? = nil
     let depth0: Int
     init(items: [Value], depth0: Int) { self.items = items; self.depth0 = depth0 }
 
@@ -204,7 +205,18 @@ final class LoopState {
                 guard !args.isEmpty else { throw TemplateError(.type, "loop.cycle() needs at least one argument", at: pos) }
                 return args[i % args.count]
             })
+        case "changed":
+            return .callable(Callable("loop.changed") { [unowned self] args, _, _ in
+                defer { self.lastChanged = args }
+                guard let last = self.lastChanged, last.count == args.count else { return .bool(true) }
+                return .bool(!zip(last, args).allSatisfy { Value.sameValue($0, $1) })
+            })
         default: return .undefined(name)
         }
     }
+}
+
+extension Value {
+    /// Equality for `loop.changed`, without needing an interpreter.
+    static func sameValue(_ a: Value, _ b: Value) -> Bool { a.repr == b.repr && a.typeName == b.typeName }
 }
