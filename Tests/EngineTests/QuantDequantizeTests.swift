@@ -36,6 +36,20 @@ final class QuantDequantizeTests: XCTestCase {
     func testQ6_K() throws { try check(.q6_K) }
     func testQ8_K() throws { try check(.q8_K) }
 
+    /// The bit-trick half conversion against Swift's own Float16 → Float on all 65536 patterns.
+    func testHalfConversionIsExactForEveryBitPattern() {
+        for bits in 0 ... UInt16.max {
+            let expected = Float(Float16(bitPattern: bits))
+            let got = halfToFloat(bits)
+            if expected.isNaN {
+                XCTAssertTrue(got.isNaN, "0x\(String(bits, radix: 16))")
+            } else if got.bitPattern != expected.bitPattern {
+                XCTFail("0x\(String(bits, radix: 16)): got \(got), expected \(expected)")
+                return
+            }
+        }
+    }
+
     func testF32IsCopied() {
         let values: [Float] = [1, -2.5, .infinity, 0]
         var out = [Float](repeating: 7, count: 4)

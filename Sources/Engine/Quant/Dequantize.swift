@@ -8,7 +8,7 @@ public func dequantize(_ type: GGMLType, from src: UnsafeRawPointer, to dst: Uns
     precondition(count >= 0 && count % type.blockSize == 0, "dequantize: \(count) is not a whole number of \(type) blocks")
     let blocks = count / type.blockSize
     switch type {
-    case .f32: dst.update(from: src.assumingMemoryBound(to: Float.self), count: count)
+    case .f32: UnsafeMutableRawPointer(dst).copyMemory(from: src, byteCount: count &* 4)
     case .f16: dequantizeF16(src, dst, count)
     case .bf16: dequantizeBF16(src, dst, count)
     case .q4_0: dequantizeQ4_0(src, dst, blocks)
@@ -46,7 +46,19 @@ extension RawTensor {
 // MARK: - Field access
 
 @inline(__always) func loadHalf(_ p: UnsafeRawPointer, _ offset: Int) -> Float {
-    Float(Float16(bitPattern: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+    halfToFloat(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: offset, as: UInt16.self)))
+}
+
+/// IEEE half → float, exactly (same result as `Float(Float16(bitPattern:))`, which on x86 is
+/// a slow library call). Moving the exponent/mantissa bits up by 13 gives a float 2^-112 times
+/// the value for normal and subnormal halves alike; multiplying by 2^112 is exact. Infinities
+/// and NaNs get the float exponent instead.
+@inline(__always) func halfToFloat(_ h: UInt16) -> Float {
+    let bits = UInt32(h)
+    let sign = (bits & 0x8000) << 16
+    let magnitude = (bits & 0x7fff) << 13
+    if bits & 0x7c00 == 0x7c00 { return Float(bitPattern: sign | 0x7f80_0000 | magnitude) }
+    return Float(bitPattern: sign | (Float(bitPattern: magnitude) * 0x1p112).bitPattern)
 }
 
 @inline(__always) func loadByte(_ p: UnsafeRawPointer, _ offset: Int) -> UInt8 {
@@ -60,8 +72,16 @@ private func dequantizeF16(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<
 }
 
 private func dequantizeBF16(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ count: Int) {
-    for i in 0 ..< count {
+    let out = UnsafeMutableRawPointer(dst)
+    var i = 0
+    while i &+ 8 <= count {
+        let h = SIMD8<UInt32>(truncatingIfNeeded: src.loadUnaligned(fromByteOffset: i &* 2, as: SIMD8<UInt16>.self))
+        out.storeBytes(of: unsafeBitCast(h &<< 16, to: SIMD8<Float>.self), toByteOffset: i &* 4, as: SIMD8<Float>.self)
+        i &+= 8
+    }
+    while i < count {
         dst[i] = Float(bitPattern: UInt32(src.loadUnaligned(fromByteOffset: i &* 2, as: UInt16.self)) << 16)
+        i &+= 1
     }
 }
 

@@ -42,25 +42,29 @@ func dequantizeQ2_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>,
 // means -4. Sixteen 6-bit scales (offset by 32): low 4 bits from bytes 0-7 (low nibbles for
 // 0-7, high nibbles for 8-15), high 2 bits from bytes 8-11 (bits 2(i/4).. of byte 8 + i%4).
 func dequantizeQ3_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ blocks: Int) {
-    var scales = [Float](repeating: 0, count: 16)
-    scales.withUnsafeMutableBufferPointer { sc in
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { buf in
+        let sc = buf.baseAddress!
         for b in 0 ..< blocks {
             let p = src + b &* 110, y = dst + b &* 256
+            let hmask = p.assumingMemoryBound(to: UInt8.self)
+            let qs = (p + 32).assumingMemoryBound(to: UInt8.self)
+            let packed = (p + 96).assumingMemoryBound(to: UInt8.self)
             let d = loadHalf(p, 108)
-            let packed = p + 96
             for i in 0 ..< 16 {
-                let low = i < 8 ? loadByte(packed, i) & 0xF : loadByte(packed, i &- 8) >> 4
-                let high = (loadByte(packed, 8 &+ (i & 3)) >> UInt8(2 &* (i >> 2))) & 3
+                let low = i < 8 ? packed[i] & 0xF : packed[i &- 8] >> 4
+                let high = (packed[8 &+ (i & 3)] >> UInt8(2 &* (i >> 2))) & 3
                 sc[i] = d * Float(Int32(low | (high << 4)) &- 32)
             }
             for n in 0 ..< 2 {
+                let q = qs + n &* 32
                 for j in 0 ..< 4 {
                     let shift = UInt8(2 &* j), hbit = UInt8(4 &* n &+ j)
-                    let base = n &* 128 &+ j &* 32
+                    let out = y + (n &* 128 &+ j &* 32)
+                    let s0 = sc[n &* 8 &+ j &* 2], s1 = sc[n &* 8 &+ j &* 2 &+ 1]
                     for l in 0 ..< 32 {
-                        let low = Int32((loadByte(p, 32 &+ n &* 32 &+ l) >> shift) & 3)
-                        let high: Int32 = (loadByte(p, l) >> hbit) & 1 == 0 ? 4 : 0
-                        y[base &+ l] = sc[(base &+ l) >> 4] * Float(low &- high)
+                        let low = Int32((q[l] >> shift) & 3)
+                        let minus = Int32(((hmask[l] >> hbit) & 1) ^ 1) << 2
+                        out[l] = (l < 16 ? s0 : s1) * Float(low &- minus)
                     }
                 }
             }
@@ -115,16 +119,26 @@ func dequantizeQ5_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>,
 // In each half n of 128 values, value k: low nibble (k / 64) of ql[64n + k % 64], high bits
 // 2(k / 32).. of qh[32n + k % 32]; q - 32, times d * scales[idx / 16].
 func dequantizeQ6_K(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, _ blocks: Int) {
-    for b in 0 ..< blocks {
-        let p = src + b &* 210, y = dst + b &* 256
-        let d = loadHalf(p, 208)
-        let scales = (p + 192).assumingMemoryBound(to: Int8.self)
-        for n in 0 ..< 2 {
-            for k in 0 ..< 128 {
-                let low = (loadByte(p, n &* 64 &+ (k & 63)) >> UInt8(4 &* (k >> 6))) & 0xF
-                let high = (loadByte(p, 128 &+ n &* 32 &+ (k & 31)) >> UInt8(2 &* (k >> 5))) & 3
-                let idx = n &* 128 &+ k
-                y[idx] = d * Float(scales[idx >> 4]) * Float(Int32(low | (high << 4)) &- 32)
+    withUnsafeTemporaryAllocation(of: Float.self, capacity: 16) { buf in
+        let ds = buf.baseAddress!
+        for b in 0 ..< blocks {
+            let p = src + b &* 210
+            let d = loadHalf(p, 208)
+            let scales = (p + 192).assumingMemoryBound(to: Int8.self)
+            for i in 0 ..< 16 { ds[i] = d * Float(scales[i]) }
+            for n in 0 ..< 2 {
+                let ql = (p + n &* 64).assumingMemoryBound(to: UInt8.self)
+                let qh = (p + (128 &+ n &* 32)).assumingMemoryBound(to: UInt8.self)
+                let y = dst + (b &* 256 &+ n &* 128)
+                let s = ds + n &* 8
+                for l in 0 ..< 32 {
+                    let k = l >> 4
+                    let a = ql[l], c = ql[l &+ 32], h = qh[l]
+                    y[l] = s[k] * Float(Int32((a & 0xF) | ((h & 3) << 4)) &- 32)
+                    y[l &+ 32] = s[k &+ 2] * Float(Int32((c & 0xF) | (((h >> 2) & 3) << 4)) &- 32)
+                    y[l &+ 64] = s[k &+ 4] * Float(Int32((a >> 4) | (((h >> 4) & 3) << 4)) &- 32)
+                    y[l &+ 96] = s[k &+ 6] * Float(Int32((c >> 4) | ((h >> 6) << 4)) &- 32)
+                }
             }
         }
     }

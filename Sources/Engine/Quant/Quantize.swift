@@ -1,21 +1,11 @@
 /// Round-to-nearest quantizers (f32 → blocks) with the arithmetic of ggml's reference
 /// quantizers (quantize_row_*_ref), so the bytes match files made by llama.cpp's tools.
-/// Supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_K.
-
-public enum QuantizeError: Error, CustomStringConvertible, Equatable {
-    case unsupported(GGMLType)
-    public var description: String {
-        switch self {
-        case .unsupported(let t): return "quantizing to \(t) is not supported (supported: \(quantizableTypes.map(\.description).joined(separator: ", ")))"
-        }
-    }
-}
-
-public let quantizableTypes: [GGMLType] = [.f32, .f16, .bf16, .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_K]
+/// Supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q8_K, and the K-quants Q2_K,
+/// Q3_K, Q4_K, Q5_K, Q6_K (QuantizeKQuants.swift; without an importance matrix).
 
 /// Quantizes `count` floats (a multiple of the type's block size) into `type` blocks at `dst`,
 /// which must have room for `type.byteCount(elements: count)` bytes.
-public func quantize(_ type: GGMLType, from src: UnsafePointer<Float>, to dst: UnsafeMutableRawPointer, count: Int) throws {
+public func quantize(_ type: GGMLType, from src: UnsafePointer<Float>, to dst: UnsafeMutableRawPointer, count: Int) {
     precondition(count >= 0 && count % type.blockSize == 0, "quantize: \(count) is not a whole number of \(type) blocks")
     let blocks = count / type.blockSize
     switch type {
@@ -29,8 +19,13 @@ public func quantize(_ type: GGMLType, from src: UnsafePointer<Float>, to dst: U
     case .q5_0: quantizeQ5_0(src, dst, blocks)
     case .q5_1: quantizeQ5_1(src, dst, blocks)
     case .q8_0: quantizeQ8_0(src, dst, blocks)
+    case .q8_1: quantizeQ8_1(src, dst, blocks)
     case .q8_K: quantizeQ8_K(src, dst, blocks)
-    default: throw QuantizeError.unsupported(type)
+    case .q2_K: quantizeQ2_K(src, dst, blocks)
+    case .q3_K: quantizeQ3_K(src, dst, blocks)
+    case .q4_K: quantizeQ4_K(src, dst, blocks)
+    case .q5_K: quantizeQ5_K(src, dst, blocks)
+    case .q6_K: quantizeQ6_K(src, dst, blocks)
     }
 }
 
@@ -154,6 +149,23 @@ private func quantizeQ8_0(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPo
         for j in 0 ..< 32 {
             p.storeBytes(of: roundedInt8(x[j] * id), toByteOffset: 2 &+ j, as: Int8.self)
         }
+    }
+}
+
+/// Q8_1: as Q8_0, plus s = d * (sum of the codes) as an f16.
+private func quantizeQ8_1(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, _ blocks: Int) {
+    for b in 0 ..< blocks {
+        let x = src + b &* 32, p = dst + b &* 36
+        let d = signedAbsMax(x, 32).amax / 127
+        let id: Float = d != 0 ? 1 / d : 0
+        storeHalf(d, p, 0)
+        var sum: Int32 = 0
+        for j in 0 ..< 32 {
+            let q = roundedInt8(x[j] * id)
+            p.storeBytes(of: q, toByteOffset: 4 &+ j, as: Int8.self)
+            sum &+= Int32(q)
+        }
+        storeHalf(Float(sum) * d, p, 2)
     }
 }
 

@@ -89,9 +89,12 @@ public struct GGUFWriter {
             guard !key.isEmpty else { throw invalid("empty metadata key") }
             try checkArray(value, key: key)
         }
+        // `alignment` is the truth: an existing general.alignment entry keeps its place and
+        // takes its value; a non-default alignment adds one.
         var entries = metadata
-        if alignment != GGUFFile.defaultAlignment || entries.contains(where: { $0.key == "general.alignment" }) {
-            entries.removeAll { $0.key == "general.alignment" }
+        if let i = entries.firstIndex(where: { $0.key == "general.alignment" }) {
+            entries[i].value = .uint32(UInt32(alignment))
+        } else if alignment != GGUFFile.defaultAlignment {
             entries.append(("general.alignment", .uint32(UInt32(alignment))))
         }
 

@@ -1,0 +1,107 @@
+import Foundation
+
+/// One message of a conversation as chat templates see it (`message.role`,
+/// `message.content`, ...). Optional fields are left out of the template's view when nil.
+public struct ChatMessage: Equatable {
+    public var role: String
+    public var content: String
+    public var reasoningContent: String?
+    public var toolCalls: [TemplateValue]?
+    public var name: String?
+    public var toolCallId: String?
+    /// Further keys, in order, after the ones above.
+    public var extra: TemplateDict
+
+    public init(role: String, content: String, reasoningContent: String? = nil, toolCalls: [TemplateValue]? = nil,
+                name: String? = nil, toolCallId: String? = nil, extra: TemplateDict = TemplateDict()) {
+        self.role = role
+        self.content = content
+        self.reasoningContent = reasoningContent
+        self.toolCalls = toolCalls
+        self.name = name
+        self.toolCallId = toolCallId
+        self.extra = extra
+    }
+
+    public var templateValue: TemplateValue {
+        var d = TemplateDict()
+        d["role"] = .string(role)
+        d["content"] = .string(content)
+        if let r = reasoningContent { d["reasoning_content"] = .string(r) }
+        if let t = toolCalls { d["tool_calls"] = .array(t) }
+        if let n = name { d["name"] = .string(n) }
+        if let i = toolCallId { d["tool_call_id"] = .string(i) }
+        for (k, v) in extra.pairs { d[k] = v }
+        return .dict(d)
+    }
+}
+
+/// A parsed chat template (a jinja2 subset, sandboxed and resource-limited), rendered the
+/// way Hugging Face transformers renders `chat_template`.
+public struct ChatTemplate {
+    public let source: String
+    public let limits: TemplateLimits
+    private let body: [Stmt]
+
+    public init(source: String, limits: TemplateLimits = .standard) throws {
+        self.source = source
+        self.limits = limits
+        body = try ChatTemplate.onLargeStack {
+            var lexer = TemplateLexer(source: source)
+            var parser = TemplateParser(tokens: try lexer.tokenize(), maxDepth: limits.maxDepth)
+            return try parser.parseTemplate()
+        }
+    }
+
+    /// Renders with the given variables (`messages`, `add_generation_prompt`, ...).
+    public func render(_ context: [String: TemplateValue]) throws -> String {
+        var d = TemplateDict()
+        for k in context.keys.sorted() { d[k] = context[k] }
+        return try render(context: d)
+    }
+
+    /// Renders with an ordered context.
+    public func render(context: TemplateDict) throws -> String {
+        var vars = ValueDict()
+        for (k, v) in context.pairs { vars[k] = Value(v) }
+        let body = self.body, limits = self.limits
+        return try ChatTemplate.onLargeStack {
+            try TemplateInterpreter(context: vars, limits: limits).render(body)
+        }
+    }
+
+    /// The context Hugging Face's `apply_chat_template` builds: `messages`, `tools` (none when
+    /// absent), `add_generation_prompt`, `bos_token`, `eos_token`, then `extra`
+    /// (for example `enable_thinking`, `date_string`).
+    public func render(messages: [ChatMessage], addGenerationPrompt: Bool, bosToken: String = "", eosToken: String = "",
+                       tools: [TemplateValue]? = nil, extra: [String: TemplateValue] = [:]) throws -> String {
+        var d = TemplateDict()
+        d["messages"] = .array(messages.map(\.templateValue))
+        d["tools"] = tools.map { .array($0) } ?? TemplateValue.none
+        d["add_generation_prompt"] = .bool(addGenerationPrompt)
+        d["bos_token"] = .string(bosToken)
+        d["eos_token"] = .string(eosToken)
+        for k in extra.keys.sorted() { d[k] = extra[k] }
+        return try render(context: d)
+    }
+
+    /// Deeply nested templates recurse deeply; run on a thread whose stack is sized for the
+    /// depth limit, whatever thread the caller is on.
+    private static func onLargeStack<T>(_ body: @escaping () throws -> T) throws -> T {
+        let box = ResultBox<T>()
+        let done = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            box.result = Result { try body() }
+            done.signal()
+        }
+        thread.stackSize = 64 << 20
+        thread.start()
+        done.wait()
+        return try box.result!.get()
+    }
+}
+
+/// Carries a result back from the render thread; the semaphore orders the accesses.
+private final class ResultBox<T>: @unchecked Sendable {
+    var result: Result<T, Error>?
+}

@@ -1,0 +1,131 @@
+import XCTest
+@testable import Engine
+
+/// Renders the real chat templates over the conversations in Tests/Fixtures/templates/*.json
+/// and compares with what Python jinja2 (set up as HF transformers does) produced.
+final class TemplateGoldenTests: XCTestCase {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Fixtures/templates")
+
+    static func load(_ name: String) throws -> TemplateDict {
+        let text = try String(contentsOf: fixtures.appendingPathComponent(name), encoding: .utf8)
+        guard case .dict(let d) = try TemplateValue(jsonText: text) else {
+            throw NSError(domain: "fixture", code: 1, userInfo: [NSLocalizedDescriptionKey: "\(name) is not a JSON object"])
+        }
+        return d
+    }
+
+    private func checkGoldens(_ file: String) throws {
+        let fixture = try Self.load(file)
+        guard case .string(let source)? = fixture["source"], case .array(let cases)? = fixture["cases"] else {
+            return XCTFail("\(file): missing source or cases")
+        }
+        let template = try ChatTemplate(source: source)
+        XCTAssertFalse(cases.isEmpty)
+        for c in cases {
+            guard case .dict(let d) = c, case .string(let name)? = d["name"], case .dict(let context)? = d["context"] else {
+                XCTFail("\(file): malformed case"); continue
+            }
+            if case .string(let expected)? = d["expected"] {
+                do {
+                    let got = try template.render(context: context)
+                    XCTAssertEqual(got, expected, "\(file) case \(name)")
+                } catch {
+                    XCTFail("\(file) case \(name): \(error)")
+                }
+            } else if case .dict(let err)? = d["error"], case .string(let message)? = err["message"] {
+                XCTAssertThrowsError(try template.render(context: context), "\(file) case \(name)") { e in
+                    guard let te = e as? TemplateError else { return XCTFail("\(file) case \(name): \(e) is not a TemplateError") }
+                    if err["raised"] == .bool(true) {
+                        XCTAssertEqual(te.kind, .raised, "\(file) case \(name)")
+                        XCTAssertEqual(te.message, message, "\(file) case \(name)")
+                    }
+                    XCTAssertGreaterThan(te.line, 0, "\(file) case \(name): error has no position")
+                }
+            } else {
+                XCTFail("\(file) case \(name): neither expected nor error")
+            }
+        }
+    }
+
+    func testSmolLM2() throws { try checkGoldens("smollm2.json") }
+    func testQwen25() throws { try checkGoldens("qwen2_5.json") }
+    func testQwen3() throws { try checkGoldens("qwen3.json") }
+    func testLlama31() throws { try checkGoldens("llama3_1.json") }
+    func testLlama32() throws { try checkGoldens("llama3_2.json") }
+    func testMistralV03() throws { try checkGoldens("mistral_v0_3.json") }
+    func testMistralNemo() throws { try checkGoldens("mistral_nemo.json") }
+    func testMixtralV01() throws { try checkGoldens("mixtral_v0_1.json") }
+
+    /// The SmolLM2 fixture's source must be the template inside the real model file.
+    func testSmolLM2SourceMatchesModelFile() throws {
+        let cache = ProcessInfo.processInfo.environment["MODELSCOPE_CACHE"] ?? (NSHomeDirectory() + "/.cache/modelscope/hub")
+        let path = cache + "/models/HuggingFaceTB/SmolLM2-135M-Instruct/SmolLM2-135M-Instruct.Q4_1.gguf"
+        guard FileManager.default.fileExists(atPath: path) else {
+            return XCTFail("real model missing at \(path); CI's set-up script puts it there")
+        }
+        let file = try MappedFile(path: path)
+        let fromModel = try GGUFChatTemplateReader.chatTemplate(in: file.bytes)
+        guard case .string(let source)? = try Self.load("smollm2.json")["source"] else { return XCTFail("no source") }
+        XCTAssertEqual(fromModel, source)
+    }
+
+    /// Llama 3.2 fills in today's date through strftime_now when no date_string is given.
+    func testLlama32UsesTodaysDate() throws {
+        guard case .string(let source)? = try Self.load("llama3_2.json")["source"] else { return XCTFail("no source") }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "dd MMM yyyy"
+        let before = formatter.string(from: Date())
+        let out = try ChatTemplate(source: source).render(messages: [ChatMessage(role: "user", content: "Hi")],
+                                                         addGenerationPrompt: true, bosToken: "<|begin_of_text|>")
+        let after = formatter.string(from: Date())
+        XCTAssertTrue(out.contains("Today Date: \(before)\n") || out.contains("Today Date: \(after)\n"), out)
+    }
+}
+
+/// Reads `tokenizer.chat_template` from a GGUF header (test-only; bounds-checked).
+enum GGUFChatTemplateReader {
+    struct Bad: Error, CustomStringConvertible { let description: String }
+
+    static func chatTemplate(in bytes: UnsafeRawBufferPointer) throws -> String {
+        var at = 0
+        func take(_ n: Int) throws -> UnsafeRawBufferPointer {
+            let end = at.addingReportingOverflow(n)
+            guard n >= 0, !end.overflow, end.partialValue <= bytes.count else { throw Bad(description: "GGUF truncated at \(at)") }
+            defer { at = end.partialValue }
+            return UnsafeRawBufferPointer(rebasing: bytes[at..<end.partialValue])
+        }
+        func u32() throws -> UInt32 { try take(4).loadUnaligned(as: UInt32.self).littleEndian }
+        func u64() throws -> UInt64 { try take(8).loadUnaligned(as: UInt64.self).littleEndian }
+        func string() throws -> String {
+            guard let n = Int(exactly: try u64()) else { throw Bad(description: "string length too large") }
+            return String(decoding: try take(n), as: UTF8.self)
+        }
+        func skip(_ type: UInt32) throws {
+            switch type {
+            case 0, 1, 7: _ = try take(1)
+            case 2, 3: _ = try take(2)
+            case 4, 5, 6: _ = try take(4)
+            case 10, 11, 12: _ = try take(8)
+            case 8: _ = try string()
+            case 9:
+                let inner = try u32()
+                guard let n = Int(exactly: try u64()) else { throw Bad(description: "array too large") }
+                for _ in 0..<n { try skip(inner) }
+            default: throw Bad(description: "unknown GGUF value type \(type)")
+            }
+        }
+        guard String(decoding: try take(4), as: UTF8.self) == "GGUF" else { throw Bad(description: "not a GGUF file") }
+        _ = try u32()
+        _ = try u64()
+        let kvCount = try u64()
+        for _ in 0..<kvCount {
+            let key = try string()
+            let type = try u32()
+            if key == "tokenizer.chat_template", type == 8 { return try string() }
+            try skip(type)
+        }
+        throw Bad(description: "no tokenizer.chat_template in the file")
+    }
+}
