@@ -6,7 +6,7 @@ default model file (SmolLM2-135M-Instruct.Q4_1.gguf from the PyPI package llm-sm
   position for the whole vocabulary; for every prompt position the logits of 256 fixed random
   vocabulary ids and of that position's top 8; and the 64-token greedy continuation
   (temperature 0, no penalties).
-Run with the reference venv: Scripts/goldens/venv/bin/python Scripts/goldens/smollm2_llamacpp.py MODEL.gguf
+Run with the reference venv: $(Scripts/reference-env) Scripts/goldens/smollm2_llamacpp.py MODEL.gguf
 """
 import json, os, sys
 import numpy as np

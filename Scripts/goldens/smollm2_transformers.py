@@ -5,7 +5,7 @@ on the prompt ids of llamacpp-prompt.json (run smollm2_llamacpp.py first).
 
 Same layout as llamacpp-prompt.json: last-position logits for the whole vocabulary, and per
 position the logits of the same 256 sampled ids and the top 8.
-Run: Scripts/goldens/venv/bin/python Scripts/goldens/smollm2_transformers.py MODEL.gguf
+Run: $(Scripts/reference-env) Scripts/goldens/smollm2_transformers.py MODEL.gguf
 """
 import json, os, sys
 import numpy as np

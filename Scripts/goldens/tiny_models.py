@@ -7,7 +7,7 @@ HF transformers' own forward gives the reference logits of a fixed token sequenc
 (logits.json: every position). The Swift tests load the same directory with the engine and
 compare.
 
-Run: Scripts/goldens/tiny_models.py   (uses the reference venv made by Scripts/goldens/venv)
+Run: Scripts/goldens/tiny_models.py   with $(Scripts/reference-env)
 """
 import json, os, sys
 import torch

@@ -17,6 +17,30 @@ public struct GGUFTokenizerData: Sendable, Equatable {
     public var addBOS: Bool?
     public var addEOS: Bool?
     public var chatTemplate: String?
+
+    /// `tokens` are in GGUF's stored form: normal tokens in the GPT-2 byte-to-unicode mapping,
+    /// control and user-defined tokens as their literal text; `merges` are "left right" strings;
+    /// `tokenTypes` uses GGUF numbering (1 normal, 2 unknown, 3 control, 4 user-defined,
+    /// 5 unused, 6 byte).
+    public init(model: String, pre: String? = nil, tokens: [String], tokenTypes: [Int]? = nil,
+                scores: [Float]? = nil, merges: [String], bosId: Int? = nil, eosId: Int? = nil,
+                eotId: Int? = nil, padId: Int? = nil, unkId: Int? = nil, addBOS: Bool? = nil,
+                addEOS: Bool? = nil, chatTemplate: String? = nil) {
+        self.model = model
+        self.pre = pre
+        self.tokens = tokens
+        self.tokenTypes = tokenTypes
+        self.scores = scores
+        self.merges = merges
+        self.bosId = bosId
+        self.eosId = eosId
+        self.eotId = eotId
+        self.padId = padId
+        self.unkId = unkId
+        self.addBOS = addBOS
+        self.addEOS = addEOS
+        self.chatTemplate = chatTemplate
+    }
 }
 
 extension GGUFTokenizerData {
