@@ -173,6 +173,25 @@ final class GGUFFileTests: XCTestCase {
         for (ggufRow, hfRow) in converter.enumerated() { XCTAssertEqual(order[hfRow], ggufRow) }
     }
 
+    /// The documented convention: rotating GGUF-llama (permuted) q with adjacent-pair RoPE gives
+    /// the same numbers as rotating HF q with rotate-half RoPE, moved by the same permutation.
+    /// Both rotations are written out here from their definitions (pair i turns by p·base^(-2i/d)).
+    func testInterleavedRopeOnGGUFRowsEqualsHalvesRopeOnHFRows() {
+        let d = 8, position: Float = 5, base: Float = 10000
+        let hf: [Float] = (0 ..< d).map { Float($0) * 0.37 - 1 }
+        let order = GGUFFile.llamaPermutedRowsForHF(rows: d, headCount: 1)
+        var gguf = [Float](repeating: 0, count: d)
+        for (hfRow, fileRow) in order.enumerated() { gguf[fileRow] = hf[hfRow] }
+        func angle(_ i: Int) -> Float { position * pow(base, -2 * Float(i) / Float(d)) }
+        var halves = hf, interleaved = gguf
+        for i in 0 ..< d / 2 {
+            let (c, s) = (cos(angle(i)), sin(angle(i)))
+            (halves[i], halves[i + d / 2]) = (hf[i] * c - hf[i + d / 2] * s, hf[i] * s + hf[i + d / 2] * c)
+            (interleaved[2 * i], interleaved[2 * i + 1]) = (gguf[2 * i] * c - gguf[2 * i + 1] * s, gguf[2 * i] * s + gguf[2 * i + 1] * c)
+        }
+        for (hfRow, fileRow) in order.enumerated() { XCTAssertEqual(interleaved[fileRow], halves[hfRow], accuracy: 1e-6) }
+    }
+
     /// hfTensor un-permutes llama q/k rows (f32 rows tagged by their HF index after the
     /// converter's permutation) and leaves qwen2 files and other tensors alone.
     func testHFTensorRestoresRotateHalfRows() throws {
