@@ -164,6 +164,62 @@ final class GGUFFileTests: XCTestCase {
         XCTAssertEqual(GGUFFile.llamaPermutedRowsForHF(rows: 6, headCount: 1), [0, 2, 4, 1, 3, 5])
     }
 
+    /// llama.cpp's converter: `w.reshape(n_head, 2, rows // n_head // 2, ...).swapaxes(1, 2)`.
+    /// Applied with numpy to arange(16) with 2 heads it gives, for each GGUF row, the HF row
+    /// it holds; the literal below is that output.
+    func testLlamaRowPermutationInvertsTheConverters() {
+        let converter = [0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15]
+        let order = GGUFFile.llamaPermutedRowsForHF(rows: 16, headCount: 2)
+        for (ggufRow, hfRow) in converter.enumerated() { XCTAssertEqual(order[hfRow], ggufRow) }
+    }
+
+    /// The documented convention: rotating GGUF-llama (permuted) q with adjacent-pair RoPE gives
+    /// the same numbers as rotating HF q with rotate-half RoPE, moved by the same permutation.
+    /// Both rotations are written out here from their definitions (pair i turns by p·base^(-2i/d)).
+    func testInterleavedRopeOnGGUFRowsEqualsHalvesRopeOnHFRows() {
+        let d = 8, position: Float = 5, base: Float = 10000
+        let hf: [Float] = (0 ..< d).map { Float($0) * 0.37 - 1 }
+        let order = GGUFFile.llamaPermutedRowsForHF(rows: d, headCount: 1)
+        var gguf = [Float](repeating: 0, count: d)
+        for (hfRow, fileRow) in order.enumerated() { gguf[fileRow] = hf[hfRow] }
+        func angle(_ i: Int) -> Float { position * pow(base, -2 * Float(i) / Float(d)) }
+        var halves = hf, interleaved = gguf
+        for i in 0 ..< d / 2 {
+            let (c, s) = (cos(angle(i)), sin(angle(i)))
+            (halves[i], halves[i + d / 2]) = (hf[i] * c - hf[i + d / 2] * s, hf[i] * s + hf[i + d / 2] * c)
+            (interleaved[2 * i], interleaved[2 * i + 1]) = (gguf[2 * i] * c - gguf[2 * i + 1] * s, gguf[2 * i] * s + gguf[2 * i + 1] * c)
+        }
+        for (hfRow, fileRow) in order.enumerated() { XCTAssertEqual(interleaved[fileRow], halves[hfRow], accuracy: 1e-6) }
+    }
+
+    /// hfTensor un-permutes llama q/k rows (f32 rows tagged by their HF index after the
+    /// converter's permutation) and leaves qwen2 files and other tensors alone.
+    func testHFTensorRestoresRotateHalfRows() throws {
+        let scratch = GGUFScratch()
+        let converter = [0, 2, 1, 3, 4, 6, 5, 7, 8, 10, 9, 11]   // numpy permute(arange(12), 3)
+        func rowBytes(_ tags: [Int], width: Int = 4) -> [UInt8] {
+            tags.flatMap { t in (0 ..< width).flatMap { withUnsafeBytes(of: Float(t * 10 + $0)) { Array($0) } } }
+        }
+        for arch in ["llama", "qwen2"] {
+            var w = GGUFWriter()
+            w.set("general.architecture", .string(arch))
+            w.set("\(arch).attention.head_count", .uint32(6))
+            w.set("\(arch).attention.head_count_kv", .uint32(3))
+            try w.addTensor(name: "blk.0.attn_k.weight", type: .f32, shape: [12, 4], bytes: rowBytes(converter))
+            try w.addTensor(name: "blk.0.attn_v.weight", type: .f32, shape: [12, 4], bytes: rowBytes(converter))
+            try w.write(to: scratch.path + "/\(arch).gguf")
+            let f = try GGUFFile(path: scratch.path + "/\(arch).gguf")
+            let k = try XCTUnwrap(f.hfTensor(ggufName: "blk.0.attn_k.weight"))
+            XCTAssertEqual(k.name, "model.layers.0.self_attn.k_proj.weight")
+            XCTAssertEqual(k.shape, [12, 4])
+            let rowTags = stride(from: 0, to: 48, by: 4).map { Int(k.toFloat32()[$0]) / 10 }
+            XCTAssertEqual(rowTags, arch == "llama" ? Array(0 ..< 12) : converter, arch)
+            let v = try XCTUnwrap(f.hfTensor(ggufName: "blk.0.attn_v.weight"))
+            XCTAssertEqual(v.toFloat32(), f.tensor("blk.0.attn_v.weight")!.toFloat32())
+            XCTAssertNil(try f.hfTensor(ggufName: "blk.0.attn_q.weight"))
+        }
+    }
+
     func testModelConfigFromSmallQwen3File() throws {
         let scratch = GGUFScratch()
         var w = GGUFWriter()

@@ -61,6 +61,26 @@ final class GGUFRealModelTests: XCTestCase {
         XCTAssertEqual(row, try GGUFFixtures.floats("smollm2_blk0_attn_q_row_5.f32"))
     }
 
+    /// HF-layout q/k of the quantized model: whole Q4_1 rows moved back to rotate-half order.
+    func testHFLayoutQKRowsOfTheRealModel() throws {
+        let f = try GGUFFile(path: GGUFFixtures.modelPath())
+        for (name, heads) in [("blk.0.attn_q.weight", 9), ("blk.0.attn_k.weight", 3)] {
+            let file = try XCTUnwrap(f.tensor(name))
+            let hf = try XCTUnwrap(f.hfTensor(ggufName: name))
+            XCTAssertEqual(hf.shape, file.shape)
+            let order = GGUFFile.llamaPermutedRowsForHF(rows: file.rowCount, headCount: heads)
+            var a = [Float](repeating: 0, count: 576), b = a
+            for r in [0, 1, 31, 32, 33, 63, 64, file.rowCount - 1] {
+                a.withUnsafeMutableBufferPointer { hf.dequantizeRow(r, into: $0.baseAddress!) }
+                b.withUnsafeMutableBufferPointer { file.dequantizeRow(order[r], into: $0.baseAddress!) }
+                XCTAssertEqual(a, b, "\(name) HF row \(r)")
+            }
+        }
+        let down = try XCTUnwrap(f.hfTensor(ggufName: "blk.0.ffn_down.weight"))
+        XCTAssertEqual(down.name, "model.layers.0.mlp.down_proj.weight")
+        XCTAssertEqual(down.bytes.baseAddress, f.tensor("blk.0.ffn_down.weight")?.bytes.baseAddress, "not a view into the map")
+    }
+
     /// Copying every metadata entry and tensor of the llama.cpp-written file through GGUFWriter
     /// must reproduce it byte for byte (same header encoding, alignment and padding).
     func testRewritingTheModelReproducesItsBytes() throws {

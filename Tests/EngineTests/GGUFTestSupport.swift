@@ -42,7 +42,8 @@ final class GGUFScratch {
 
     func write(_ bytes: [UInt8], name: String = "t.gguf") -> String {
         let p = path + "/" + name
-        FileManager.default.createFile(atPath: p, contents: Data(bytes))
+        let written = FileManager.default.createFile(atPath: p, contents: Data(bytes))
+        XCTAssertTrue(written, "cannot write test file \(p)")
         return p
     }
 }

@@ -41,3 +41,40 @@ extension GGUFFile {
         return order
     }
 }
+
+extension GGUFFile {
+    /// Owns the bytes of a tensor whose rows were reordered (a copy, unlike map views).
+    private final class RowBuffer {
+        let bytes: UnsafeMutableRawBufferPointer
+        init(count: Int) { bytes = .allocate(byteCount: max(count, 1), alignment: 64) }
+        deinit { bytes.deallocate() }
+    }
+
+    /// The tensor stored as `ggufName`, named and laid out as HF would have it: the HF name
+    /// (`GGUFTensorNames.hfName`), and for a `llama` file's q/k projection weights the rows put
+    /// back in rotate-half order (a copy; every other tensor is a view into the map). Returns nil
+    /// when there is no such tensor or it has no HF name.
+    public func hfTensor(ggufName: String) throws -> RawTensor? {
+        guard let raw = tensor(ggufName), let hf = GGUFTensorNames.hfName(ggufName) else { return nil }
+        let isQ = ggufName.hasSuffix(".attn_q.weight"), isK = ggufName.hasSuffix(".attn_k.weight")
+        guard ropeStyle == .interleaved, isQ || isK else {
+            return RawTensor(name: hf, type: raw.type, shape: raw.shape, bytes: raw.bytes, owner: raw.owner)
+        }
+        guard let arch = architectureName else { return nil }
+        let heads = try requiredPositiveInt("\(arch).attention.head_count")
+        let groups = isQ ? heads : (try metadataPositiveInt("\(arch).attention.head_count_kv") ?? heads)
+        let rows = raw.rowCount
+        guard raw.shape.count == 2, rows % (2 * groups) == 0 else {
+            throw metadataError("tensor '\(ggufName)' has \(rows) rows, not whole heads of even size for \(groups) heads")
+        }
+        let order = GGUFFile.llamaPermutedRowsForHF(rows: rows, headCount: groups)
+        let rowBytes = raw.bytesPerRow
+        let buffer = RowBuffer(count: raw.bytes.count)
+        for (hfRow, fileRow) in order.enumerated() {
+            (buffer.bytes.baseAddress! + hfRow * rowBytes)
+                .copyMemory(from: raw.bytes.baseAddress! + fileRow * rowBytes, byteCount: rowBytes)
+        }
+        return RawTensor(name: hf, type: raw.type, shape: raw.shape,
+                         bytes: UnsafeRawBufferPointer(rebasing: buffer.bytes[0 ..< raw.bytes.count]), owner: buffer)
+    }
+}
