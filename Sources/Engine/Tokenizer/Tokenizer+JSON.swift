@@ -41,6 +41,10 @@ extension Tokenizer {
             maxId = max(maxId, id)
         }
         guard maxId >= 0 else { throw fail("the vocabulary is empty") }
+        // Ids are dense in practice; bound the tables by what the file holds.
+        guard maxId < entries.count + addedList.count + 1024 else {
+            throw fail("token id \(maxId) is far beyond the \(entries.count + addedList.count) tokens the file defines")
+        }
         let n = maxId + 1
 
         var pieces = [[UInt8]](repeating: [], count: n)
