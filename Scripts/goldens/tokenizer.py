@@ -290,7 +290,31 @@ def tiny_llama_cpp_goldens(path, cases, out_name):
                 "model": os.path.basename(path), **vocab_facts(llm), "cases": res})
 
 
+def unicode_classes():
+    """How HF's regex engine classes every assigned code point (Python's unicodedata decides what
+    is assigned; private use is left out): the GPT-2 regex keeps "a"+c+"a" whole for a letter,
+    "1"+c+"1" for a number, "!"+c+"!" for anything else, and splits all three for whitespace.
+    Stored as [first, last, class] ranges of consecutive code points with one class."""
+    import unicodedata
+    split = pre_tokenizers.Split(pattern=Regex(GPT2_RE), behavior="isolated")
+    ranges = []
+    for cp in range(0x110000):
+        if unicodedata.category(chr(cp)) in ("Co", "Cn", "Cs"):
+            continue
+        c = chr(cp)
+        k = next((cls for w, cls in (("a", "L"), ("1", "N"), ("!", "O")) if len(split.pre_tokenize_str(w + c + w)) == 1), "W")
+        if ranges and ranges[-1][1] == cp - 1 and ranges[-1][2] == k:
+            ranges[-1][1] = cp
+        else:
+            ranges.append([cp, cp, k])
+    write_json(os.path.join(OUT, "unicode_classes_hf.json"),
+               {"reference": "tokenizers %s GPT-2 regex; assigned per Python %s unicodedata %s" % (
+                   tokenizers.__version__, sys.version.split()[0], unicodedata.unidata_version),
+                "ranges": ranges})
+
+
 def main():
+    unicode_classes()
     handmade()
     cases = inputs()
     llama_cpp_goldens(cases)

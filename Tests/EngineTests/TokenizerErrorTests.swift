@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import Engine
 
@@ -29,6 +30,13 @@ final class TokenizerErrorTests: XCTestCase {
         XCTAssertEqual(tok.encode("abc"), [2])
         XCTAssertEqual(tok.tokenBytes(99), [])
         XCTAssertFalse(tok.isSpecial(-1))
+    }
+
+    func testTokenizerJSONWithAHugeIdIsRefusedNotAllocated() {
+        let json = #"{"model":{"type":"BPE","vocab":{"a":0,"b":9000000},"merges":[]},"pre_tokenizer":{"type":"ByteLevel"}}"#
+        XCTAssertThrowsError(try Tokenizer(tokenizerJSON: Data(json.utf8), tokenizerConfigJSON: nil)) { e in
+            XCTAssertTrue("\(e)".contains("token id 9000000 is far beyond"), "\(e)")
+        }
     }
 
     func testJSONParserRejectsMalformedInputWithItsOffset() {

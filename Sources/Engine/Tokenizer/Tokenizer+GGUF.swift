@@ -4,8 +4,9 @@ extension Tokenizer {
     ///
     /// As in llama.cpp: control, unknown and user-defined tokens are matched in the raw text
     /// (longest first; control/unknown only when `parseSpecial`); a token named like an
-    /// end-of-generation marker is treated as control; BOS is added by default only for the
-    /// Llama 3 pre-tokenizer family, and `addBOS` / `addEOS` override the defaults.
+    /// end-of-generation or fill-in-the-middle marker (`SpecialTokenNames`) is treated as control;
+    /// BOS is added by default only for the Llama 3 pre-tokenizer family, and `addBOS` / `addEOS`
+    /// override the defaults. `pre` "gpt2" is accepted as an alias of llama.cpp's "gpt-2".
     public convenience init(gguf: GGUFTokenizerData) throws {
         let source = "GGUF tokenizer"
         guard gguf.model == "gpt2" else {

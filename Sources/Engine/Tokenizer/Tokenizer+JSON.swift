@@ -41,6 +41,10 @@ extension Tokenizer {
             maxId = max(maxId, id)
         }
         guard maxId >= 0 else { throw fail("the vocabulary is empty") }
+        // Ids are dense in practice; bound the tables by what the file holds.
+        guard maxId < entries.count + addedList.count + 1024 else {
+            throw fail("token id \(maxId) is far beyond the \(entries.count + addedList.count) tokens the file defines")
+        }
         let n = maxId + 1
 
         var pieces = [[UInt8]](repeating: [], count: n)
@@ -96,33 +100,11 @@ extension Tokenizer {
         if let nv = root["normalizer"] { try readNormalizer(nv) }
 
         // Pre-tokenizer.
-        var stages: [PreTokenizerStage] = []
-        var byteLevel = false
-        var addPrefixSpace = false
-        func readPre(_ v: JSONValue) throws {
-            switch v["type"]?.string {
-            case "Sequence":
-                for s in v["pretokenizers"]?.array ?? [] { try readPre(s) }
-            case "ByteLevel":
-                byteLevel = true
-                addPrefixSpace = v["add_prefix_space"]?.bool ?? false
-                if v["use_regex"]?.bool ?? true { stages.append(.gpt2) }
-            case "Digits":
-                stages.append((v["individual_digits"]?.bool ?? false) ? .isolateEachNumber : .isolateNumberRuns)
-            case "Split":
-                guard let pattern = v["pattern"]?["Regex"]?.string, let stage = Self.knownSplitRegex(pattern) else {
-                    throw fail("Split pattern is not one of the supported regexes (GPT-2, Llama 3, Qwen2)")
-                }
-                guard v["behavior"]?.string == "Isolated", !(v["invert"]?.bool ?? false) else {
-                    throw fail("Split behavior other than Isolated is not supported")
-                }
-                stages.append(stage)
-            default:
-                throw fail("pre_tokenizer '\(v["type"]?.string ?? "?")' is not supported")
-            }
-        }
-        if let pv = root["pre_tokenizer"], !pv.isNull { try readPre(pv) }
-        guard byteLevel else { throw fail("only byte-level BPE is supported (no ByteLevel pre_tokenizer)") }
+        var pre = PreTokenizerConfig()
+        if let pv = root["pre_tokenizer"], !pv.isNull { try pre.read(pv, fail) }
+        guard pre.byteLevel else { throw fail("only byte-level BPE is supported (no ByteLevel pre_tokenizer)") }
+        let stages = pre.stages
+        let addPrefixSpace = pre.addPrefixSpace
 
         if let dv = root["decoder"], !dv.isNull {
             guard Self.isByteLevelDecoder(dv) else { throw fail("decoder '\(dv["type"]?.string ?? "?")' is not supported (only ByteLevel)") }
@@ -192,6 +174,36 @@ extension Tokenizer {
         for a in addedList where SpecialTokenNames.endOfGenerationBytes.contains(Array(a.content.utf8)) { eog.insert(a.id) }
         parts.endOfGenerationIds = eog.sorted()
         self.init(parts: parts)
+    }
+
+    /// What the tokenizer.json pre_tokenizer says: the scanner stages and the ByteLevel options.
+    private struct PreTokenizerConfig {
+        var stages: [PreTokenizerStage] = []
+        var byteLevel = false
+        var addPrefixSpace = false
+
+        mutating func read(_ v: JSONValue, _ fail: (String) -> TokenizerError) throws {
+            switch v["type"]?.string {
+            case "Sequence":
+                for s in v["pretokenizers"]?.array ?? [] { try read(s, fail) }
+            case "ByteLevel":
+                byteLevel = true
+                addPrefixSpace = v["add_prefix_space"]?.bool ?? false
+                if v["use_regex"]?.bool ?? true { stages.append(.gpt2) }
+            case "Digits":
+                stages.append((v["individual_digits"]?.bool ?? false) ? .isolateEachNumber : .isolateNumberRuns)
+            case "Split":
+                guard let pattern = v["pattern"]?["Regex"]?.string, let stage = Tokenizer.knownSplitRegex(pattern) else {
+                    throw fail("Split pattern is not one of the supported regexes (GPT-2, Llama 3, Qwen2)")
+                }
+                guard v["behavior"]?.string == "Isolated", !(v["invert"]?.bool ?? false) else {
+                    throw fail("Split behavior other than Isolated is not supported")
+                }
+                stages.append(stage)
+            default:
+                throw fail("pre_tokenizer '\(v["type"]?.string ?? "?")' is not supported")
+            }
+        }
     }
 
     private static func isByteLevelDecoder(_ d: JSONValue) -> Bool {
