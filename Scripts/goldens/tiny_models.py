@@ -52,14 +52,28 @@ for name, extra in variants.items():
             if "norm" in n:
                 p.copy_(1 + 0.1 * torch.randn_like(p))
         logits = model(torch.tensor([tokens])).logits[0]
-    out = os.path.join(root, name)
-    os.makedirs(out, exist_ok=True)
-    model.save_pretrained(out, safe_serialization=True)
+    out_dir = os.path.join(root, name)
+    os.makedirs(out_dir, exist_ok=True)
+    model.save_pretrained(out_dir, safe_serialization=True)
     for extra_file in ("generation_config.json",):
-        p = os.path.join(out, extra_file)
+        p = os.path.join(out_dir, extra_file)
         if os.path.exists(p):
             os.remove(p)
-    with open(os.path.join(out, "logits.json"), "w") as f:
-        json.dump({"tokens": tokens, "logits": [[round(float(v), 6) for v in row] for row in logits],
-                   "made_by": f"transformers {transformers.__version__}, torch {torch.__version__}"}, f)
+    record = {"tokens": tokens, "logits": [[round(float(v), 6) for v in row] for row in logits],
+              "made_by": f"transformers {transformers.__version__}, torch {torch.__version__}"}
+    if name == "llama":
+        # HF generate on a short prompt: greedy, and beam search (length_penalty 1, early_stopping
+        # false, eos 2), for the generation tests.
+        prompt = torch.tensor([[1, 5, 9, 33]])
+        with torch.no_grad():
+            greedy = model.generate(prompt, max_new_tokens=12, do_sample=False, eos_token_id=2, pad_token_id=0)
+            beams = {}
+            for width in (2, 3, 4):
+                out = model.generate(prompt, max_new_tokens=12, do_sample=False, num_beams=width, eos_token_id=2,
+                                     pad_token_id=0, length_penalty=1.0, early_stopping=False)
+                beams[str(width)] = [int(t) for t in out[0][prompt.shape[1]:]]
+        record["generate"] = {"prompt": [1, 5, 9, 33], "max_new_tokens": 12, "eos": 2,
+                              "greedy": [int(t) for t in greedy[0][prompt.shape[1]:]], "beams": beams}
+    with open(os.path.join(out_dir, "logits.json"), "w") as f:
+        json.dump(record, f)
     print(name, "ok")

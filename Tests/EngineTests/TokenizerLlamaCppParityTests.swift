@@ -12,7 +12,7 @@ final class TokenizerLlamaCppParityTests: XCTestCase {
     /// "llama-bpe" from GGUF: Llama 3 splits, ignore_merges, BOS added by default (the fixture
     /// GGUF has no add_bos_token key), against llama.cpp on the same tiny GGUF.
     func testLlama3PreTokenizerGGUFMatchesLlamaCpp() throws {
-        let data = try TestGGUFTokenizerReader.read(path: TokenizerFixtures.directory.appendingPathComponent("llama3_style.gguf").path)
+        let data = try GGUFTokenizerData(gguf: GGUFFile(path: TokenizerFixtures.directory.appendingPathComponent("llama3_style.gguf").path))
         XCTAssertEqual(data.pre, "llama-bpe")
         XCTAssertNil(data.addBOS)
         let tok = try Tokenizer(gguf: data)
@@ -23,7 +23,7 @@ final class TokenizerLlamaCppParityTests: XCTestCase {
 
     /// "qwen2" from GGUF: single-digit splits, no BOS, no NFC (llama.cpp does not normalize).
     func testQwen2PreTokenizerGGUFMatchesLlamaCpp() throws {
-        let tok = try Tokenizer(gguf: try TestGGUFTokenizerReader.read(path: TokenizerFixtures.directory.appendingPathComponent("qwen2_style.gguf").path))
+        let tok = try Tokenizer(gguf: try GGUFTokenizerData(gguf: GGUFFile(path: TokenizerFixtures.directory.appendingPathComponent("qwen2_style.gguf").path)))
         XCTAssertFalse(tok.addBOS)
         XCTAssertNotEqual(tok.encode("cafe\u{301}"), tok.encode("caf\u{E9}"))
         try assertMatchesLlamaCpp(tok, "qwen2_style_llamacpp.json")
@@ -85,7 +85,7 @@ final class TokenizerLlamaCppParityTests: XCTestCase {
         let tok = try TokenizerFixtures.smolLM2GGUF()
         let text = try TokenizerFixtures.cases("smollm2_llamacpp.json").map(\.text).joined()
         // A fresh tokenizer has an empty word cache, so this times the full path.
-        let data = try TestGGUFTokenizerReader.read(path: TokenizerFixtures.modelPath)
+        let data = try GGUFTokenizerData(gguf: GGUFFile(path: TokenizerFixtures.modelPath))
         let buildStart = Date()
         let fresh = try Tokenizer(gguf: data)
         print("tokenizer: built from GGUF metadata in \(String(format: "%.3f", Date().timeIntervalSince(buildStart))) s")

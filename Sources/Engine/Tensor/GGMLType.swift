@@ -28,7 +28,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
-    /// Bytes per block (layouts as GGUF defines them; see Quant/BlockLayouts.swift).
+    /// Bytes per block (layouts as GGUF defines them; documented in Quant/Dequantize*.swift).
     public var bytesPerBlock: Int {
         switch self {
         case .f32: return 4
