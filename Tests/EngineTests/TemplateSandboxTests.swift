@@ -175,4 +175,9 @@ final class TemplateSandboxTests: XCTestCase {
         XCTAssertEqual(failure("{{ x" + String(repeating: " | trim", count: 1000) + " }}")?.kind, .limit)
         XCTAssertEqual(failure("{{ x" + String(repeating: ".a", count: 1000) + " }}")?.kind, .limit)
     }
+
+    func testPathologicalSubstringSearchIsRefused() {
+        let e = failure("{{ ('a' * 500000 ~ 'b') in ('a' * 1000000) }}")
+        XCTAssertEqual(e?.kind, .limit)
+    }
 }

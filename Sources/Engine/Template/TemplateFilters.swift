@@ -55,6 +55,7 @@ extension TemplateInterpreter {
             }
             let count: Int
             if case .int(let c)? = a.get(2, "count") { count = c } else { count = -1 }
+            try chargeSearch(v.str, old.str, pos)
             return try checkSize(PyString.replace(v.str, old.str, new.str, count: count), pos)
         case "join":
             let sep = a.get(0, "d")?.str ?? ""

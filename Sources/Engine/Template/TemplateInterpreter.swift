@@ -140,6 +140,12 @@ final class TemplateInterpreter {
         }
     }
 
+    /// Substring search is charged by its worst case (text length times pattern length).
+    func chargeSearch(_ s: String, _ sub: String, _ pos: SourcePos) throws {
+        let cost = s.utf8.count.multipliedReportingOverflow(by: max(sub.utf8.count, 1))
+        try charge(cost.overflow ? Int.max / 2 : cost.partialValue / 1024, pos)
+    }
+
     /// Values stored in a namespace outlive a loop iteration, so a loop could wrap one value
     /// in itself again and again (or put a namespace inside itself); refuse nesting deeper
     /// than the depth limit, which also keeps printing and freeing such values shallow.
