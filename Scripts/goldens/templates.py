@@ -314,6 +314,7 @@ FEATURES = [
     ("set_block_filter", "{% set body | upper %}shout {{ name }}{% endset %}{{ body }}"),
     ("namespace", "{% set ns = namespace(count=0, seen=false) %}{% for i in items %}{% set ns.count = ns.count + i %}{% endfor %}{{ ns.count }} {{ ns.seen }}"),
     ("macro", "{% macro greet(who, punct='!') %}Hi {{ who }}{{ punct }}{% endmacro %}{{ greet(name) }} {{ greet('you', punct='?') }}"),
+    ("call_star_args", "{% macro m(a, b, c='C') %}{{ a }}{{ b }}{{ c }}{% endmacro %}{% set fs = [m] %}{{ fs[0](*[1, 2]) }} {{ m(**{'a': 'x', 'b': 'y', 'c': 'z'}) }} {{ m(1, *[2]) }}"),
     ("macro_varargs", "{% macro m(a) %}{{ a }}{{ varargs }}{{ kwargs }}{% endmacro %}{{ m(1, 2, 3, k=4) }}"),
     ("call_block", "{% macro box() %}[{{ caller() }}]{% endmacro %}{% call box() %}inside {{ name }}{% endcall %}"),
     ("call_block_sees_loop", "{% macro box(tag) %}<{{ tag }}>{{ caller() }}</{{ tag }}>{% endmacro %}{% for u in users %}{% call box('b') %}{{ u.name }}{{ loop.index }}{% endcall %}{% endfor %}"),
@@ -391,10 +392,30 @@ def feature_goldens(env):
     print(f"{path.relative_to(ROOT)}: {len(cases)} cases, errors in {errors}")
 
 
+def huggingface_js_goldens(env):
+    """The 53 chat templates (and their example data) of huggingface.js's jinja end-to-end test,
+    re-rendered here with the HF-configured jinja2 (hf_js_e2e.json)."""
+    inputs = json.loads((SOURCES / "huggingface_js_e2e.json").read_text(encoding="utf-8"))
+    cases = []
+    for name, item in inputs.items():
+        case = {"name": name, "source": item["source"], "context": item["data"]}
+        try:
+            case["expected"] = env.from_string(item["source"]).render(**item["data"])
+        except RaisedByTemplate as e:
+            case["error"] = {"raised": True, "message": str(e)}
+        except Exception as e:
+            case["error"] = {"raised": False, "message": f"{type(e).__name__}: {e}"}
+        cases.append(case)
+    path = FIXTURES / "hf_js_e2e.json"
+    path.write_text(json.dumps({"cases": cases}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"{path.relative_to(ROOT)}: {len(cases)} templates, errors in {[c['name'] for c in cases if 'error' in c]}")
+
+
 def main():
     print(f"jinja2 {jinja2.__version__}")
     real_templates(make_env())
     feature_goldens(make_env())
+    huggingface_js_goldens(make_env())
     builtin_templates()
 
 

@@ -25,6 +25,8 @@ indirect enum Expr {
 struct CallArgs {
     var positional: [Expr] = []
     var keyword: [(String, Expr)] = []
+    var star: Expr? = nil          // f(*xs)
+    var doubleStar: Expr? = nil    // f(**d)
 }
 
 enum BinaryOp: String {

@@ -434,8 +434,15 @@ final class TemplateInterpreter {
     }
 
     func evalArgs(_ args: CallArgs) throws -> ([Value], [(String, Value)]) {
-        let p = try args.positional.map(eval)
-        let k = try args.keyword.map { ($0.0, try eval($0.1)) }
+        var p = try args.positional.map(eval)
+        var k = try args.keyword.map { ($0.0, try eval($0.1)) }
+        if let star = args.star { p += try iterate(try eval(star), .unknown) }
+        if let double = args.doubleStar {
+            guard case .dict(let d) = try eval(double) else {
+                throw TemplateError(.type, "argument after ** must be a mapping", at: .unknown)
+            }
+            k += d.pairs
+        }
         return (p, k)
     }
 

@@ -556,18 +556,23 @@ struct TemplateParser {
     private mutating func parseCallArgs() throws -> CallArgs {
         try expectOp("(")
         var args = CallArgs()
+        var first = true
         while !isOp(")") {
-            if !args.positional.isEmpty || !args.keyword.isEmpty { try expectOp(",") }
+            if !first { try expectOp(",") }
+            first = false
             if isOp(")") { break }
-            if case .name(let n) = current.kind, isOp("=", peek()) {
+            if isOp("*") {
+                _ = next()
+                args.star = try parseExpression()
+            } else if isOp("**") {
+                _ = next()
+                args.doubleStar = try parseExpression()
+            } else if case .name(let n) = current.kind, isOp("=", peek()) {
                 _ = next(); _ = next()
                 args.keyword.append((n, try parseExpression()))
             } else {
-                if !args.keyword.isEmpty {
-                    throw TemplateError(.syntax, "positional argument after keyword argument", at: pos)
-                }
-                if isOp("*") || isOp("**") {
-                    throw TemplateError(.syntax, "'*' and '**' arguments are not supported", at: pos)
+                if !args.keyword.isEmpty || args.star != nil || args.doubleStar != nil {
+                    throw TemplateError(.syntax, "positional argument after keyword or * arguments", at: pos)
                 }
                 args.positional.append(try parseExpression())
             }
