@@ -44,8 +44,43 @@ def strftime_now(fmt):
     return datetime.datetime.now().strftime(fmt)
 
 
+class GenerationTracker(jinja2.ext.Extension):
+    """transformers' AssistantTracker: `{% generation %}...{% endgeneration %}` renders its body
+    and records where that text lands in the output (code point offsets)."""
+    tags = {"generation"}
+
+    def __init__(self, environment):
+        super().__init__(environment)
+        self.blocks = None
+        self.spans = None
+
+    def parse(self, parser):
+        lineno = next(parser.stream).lineno
+        body = parser.parse_statements(["name:endgeneration"], drop_needle=True)
+        return jinja2.nodes.CallBlock(self.call_method("_generation", []), [], [], body).set_lineno(lineno)
+
+    def _generation(self, caller):
+        rv = caller()
+        if self.spans is not None:
+            start = len("".join(self.blocks))
+            self.spans.append((start, start + len(rv)))
+        return rv
+
+
+def render_tracked(env, template, context):
+    tracker = next(e for e in env.extensions.values() if isinstance(e, GenerationTracker))
+    tracker.blocks, tracker.spans = [], []
+    try:
+        for block in template.generate(**context):
+            tracker.blocks.append(block)
+        return "".join(tracker.blocks), list(tracker.spans)
+    finally:
+        tracker.blocks, tracker.spans = None, None
+
+
 def make_env():
-    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[jinja2.ext.loopcontrols])
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
+                                        extensions=[jinja2.ext.loopcontrols, GenerationTracker])
     env.filters["tojson"] = tojson
     env.globals["raise_exception"] = raise_exception
     env.globals["strftime_now"] = strftime_now
@@ -392,6 +427,32 @@ def feature_goldens(env):
     print(f"{path.relative_to(ROOT)}: {len(cases)} cases, errors in {errors}")
 
 
+def generation_goldens(env):
+    """Templates with {% generation %} blocks (SmolLM3, LFM2.5-VL from the huggingface.js inputs):
+    output text and the assistant spans, over the standard conversations (generation.json)."""
+    inputs = json.loads((SOURCES / "huggingface_js_e2e.json").read_text(encoding="utf-8"))
+    out = {"note": "spans are [start, end) code point offsets into expected", "templates": []}
+    for name in ["HuggingFaceTB/SmolLM3-3B", "LiquidAI/LFM2.5-VL-450M"]:
+        source = inputs[name]["source"]
+        template = env.from_string(source)
+        cases = []
+        for cname, messages, gen, uses_tools, extra in CONVERSATIONS:
+            context = {"messages": messages, "tools": TOOLS if uses_tools else None, "add_generation_prompt": gen,
+                       "bos_token": "", "eos_token": "<|im_end|>"}
+            context.update(extra)
+            case = {"name": cname, "context": context}
+            try:
+                case["expected"], case["spans"] = render_tracked(env, template, context)
+            except Exception as e:
+                case["error"] = {"raised": isinstance(e, RaisedByTemplate), "message": str(e)}
+            cases.append(case)
+        out["templates"].append({"template": name, "source": source, "cases": cases})
+    path = FIXTURES / "generation.json"
+    path.write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"{path.relative_to(ROOT)}: " + ", ".join(
+        f"{t['template']}: {sum(1 for c in t['cases'] if c.get('spans'))} cases with spans" for t in out["templates"]))
+
+
 def huggingface_js_goldens(env):
     """The 53 chat templates (and their example data) of huggingface.js's jinja end-to-end test,
     re-rendered here with the HF-configured jinja2 (hf_js_e2e.json)."""
@@ -416,6 +477,7 @@ def main():
     real_templates(make_env())
     feature_goldens(make_env())
     huggingface_js_goldens(make_env())
+    generation_goldens(make_env())
     builtin_templates()
 
 

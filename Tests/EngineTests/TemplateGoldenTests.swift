@@ -152,3 +152,37 @@ enum GGUFChatTemplateReader {
         throw Bad(description: "no tokenizer.chat_template in the file")
     }
 }
+
+/// `{% generation %}` blocks (transformers' assistant-mask extension): same text as jinja2 and the
+/// same assistant spans (Tests/Fixtures/templates/generation.json).
+final class TemplateGenerationSpanTests: XCTestCase {
+    func testGenerationSpansMatchTransformersTracker() throws {
+        let fixture = try TemplateGoldenTests.load("generation.json")
+        guard case .array(let templates)? = fixture["templates"] else { return XCTFail("generation.json: no templates") }
+        var checkedSpans = 0
+        for t in templates {
+            guard case .dict(let td) = t, case .string(let name)? = td["template"], case .string(let source)? = td["source"],
+                  case .array(let cases)? = td["cases"] else { XCTFail("malformed template"); continue }
+            let template = try ChatTemplate(source: source)
+            for c in cases {
+                guard case .dict(let d) = c, case .string(let cname)? = d["name"], case .dict(let context)? = d["context"] else { continue }
+                guard case .string(let expected)? = d["expected"], case .array(let spans)? = d["spans"] else {
+                    XCTAssertThrowsError(try template.render(context: context), "\(name) / \(cname)")
+                    continue
+                }
+                let (text, got) = try template.renderTracked(context: context)
+                XCTAssertEqual(text, expected, "\(name) / \(cname)")
+                // Fixture spans count code points; the API reports UTF-8 byte offsets.
+                let scalars = Array(expected.unicodeScalars)
+                func byteOffset(_ k: Int) -> Int { scalars[0..<k].reduce(0) { $0 + String($1).utf8.count } }
+                let want: [Range<Int>] = spans.compactMap {
+                    guard case .array(let p) = $0, case .int(let a) = p[0], case .int(let b) = p[1] else { return nil }
+                    return byteOffset(a)..<byteOffset(b)
+                }
+                XCTAssertEqual(got, want, "\(name) / \(cname)")
+                checkedSpans += want.count
+            }
+        }
+        XCTAssertGreaterThan(checkedSpans, 10)
+    }
+}

@@ -62,11 +62,20 @@ public struct ChatTemplate {
 
     /// Renders with an ordered context.
     public func render(context: TemplateDict) throws -> String {
+        try renderTracked(context: context).text
+    }
+
+    /// Renders and also returns where the template's `{% generation %}` blocks put their
+    /// output (the assistant replies, in templates written for assistant-only loss masks),
+    /// as UTF-8 byte ranges of the text.
+    public func renderTracked(context: TemplateDict) throws -> (text: String, generationSpans: [Range<Int>]) {
         var vars = ValueDict()
         for (k, v) in context.pairs { vars[k] = Value(v) }
         let body = self.body, limits = self.limits
         return try ChatTemplate.onLargeStack {
-            try TemplateInterpreter(context: vars, limits: limits).render(body)
+            let interpreter = TemplateInterpreter(context: vars, limits: limits)
+            let text = try interpreter.render(body)
+            return (text, interpreter.generationSpans)
         }
     }
 

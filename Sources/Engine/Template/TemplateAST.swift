@@ -70,6 +70,7 @@ indirect enum Stmt {
     case macro(MacroNode)
     case callBlock(call: Expr, callerParams: [(String, Expr?)], body: [Stmt], SourcePos)
     case filterBlock(filters: [(String, CallArgs, SourcePos)], body: [Stmt], SourcePos)
+    case generation([Stmt], SourcePos)   // HF's {% generation %}: marks assistant text for loss masks
     case breakLoop(SourcePos)
     case continueLoop(SourcePos)
 }

@@ -20,6 +20,9 @@ final class TemplateInterpreter {
         installGlobals()
     }
 
+    /// UTF-8 byte ranges of the output written inside `{% generation %}` blocks.
+    private(set) var generationSpans: [Range<Int>] = []
+
     func render(_ body: [Stmt]) throws -> String {
         _ = try exec(body)
         return buffers[0]
@@ -246,6 +249,14 @@ final class TemplateInterpreter {
             var v = Value.string(text)
             for (name, args, fpos) in filters { v = try applyFilter(name, v, args, fpos) }
             try write(v.str, pos)
+            return flow
+        case .generation(let body, _):
+            // Like transformers' AssistantTracker: spans are recorded for output written
+            // directly (not captured by a macro or a block set).
+            let topLevel = buffers.count == 1
+            let start = buffers[0].utf8.count
+            let flow = try exec(body)
+            if topLevel { generationSpans.append(start..<buffers[0].utf8.count) }
             return flow
         case .breakLoop:
             return .breakLoop

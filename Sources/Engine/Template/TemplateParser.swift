@@ -122,6 +122,11 @@ struct TemplateParser {
             let (body, _) = try parseBody(until: ["endfilter"], opener: ("filter", at))
             try expectBlockEnd()
             return .filterBlock(filters: filters, body: body, at)
+        case "generation":
+            try expectBlockEnd()
+            let (body, _) = try parseBody(until: ["endgeneration"], opener: ("generation", at))
+            try expectBlockEnd()
+            return .generation(body, at)
         case "break", "continue":
             guard loopDepth > 0 else {
                 throw TemplateError(.syntax, "'\(tag)' outside of a for loop", at: at)
