@@ -2,9 +2,9 @@
 indirect enum Expr {
     case literal(Value)
     case name(String, SourcePos)
-    case list([Expr])
+    case list([Expr], SourcePos)
     case tuple([Expr])
-    case dict([(Expr, Expr)])
+    case dict([(Expr, Expr)], SourcePos)
     case attribute(Expr, String, SourcePos)
     case index(Expr, Expr, SourcePos)
     case slice(Expr?, Expr?, Expr?, SourcePos)
@@ -23,6 +23,7 @@ indirect enum Expr {
 }
 
 struct CallArgs {
+    var pos = SourcePos.unknown    // the opening parenthesis
     var positional: [Expr] = []
     var keyword: [(String, Expr)] = []
     var star: Expr? = nil          // f(*xs)
@@ -61,7 +62,7 @@ struct MacroNode {
 }
 
 indirect enum Stmt {
-    case text(String)
+    case text(String, SourcePos)
     case output(Expr, SourcePos)
     case ifChain([(Expr, [Stmt])], otherwise: [Stmt])
     case forLoop(ForNode)

@@ -210,8 +210,8 @@ final class TemplateInterpreter {
 
     private func exec(_ s: Stmt) throws -> Flow {
         switch s {
-        case .text(let t):
-            try write(t, .unknown)
+        case .text(let t, let pos):
+            try write(t, pos)
         case .output(let e, let pos):
             try step(pos)
             let v = try eval(e)
@@ -353,17 +353,17 @@ final class TemplateInterpreter {
         case .name(let n, let pos):
             try step(pos)
             return lookup(n, pos)
-        case .list(let items):
-            try checkCount(items.count, .unknown)
+        case .list(let items, let pos):
+            try checkCount(items.count, pos)
             return .list(try items.map(eval))
         case .tuple(let items):
             return .tuple(try items.map(eval))
-        case .dict(let pairs):
+        case .dict(let pairs, let pos):
             var d = ValueDict()
             for (ke, ve) in pairs {
                 let k = try eval(ke)
                 guard case .string(let key) = k else {
-                    throw TemplateError(.type, "dict keys must be strings, got \(k.typeName)", at: .unknown)
+                    throw TemplateError(.type, "dict keys must be strings, got \(k.typeName)", at: pos)
                 }
                 d[key] = try eval(ve)
             }
@@ -447,10 +447,10 @@ final class TemplateInterpreter {
     func evalArgs(_ args: CallArgs) throws -> ([Value], [(String, Value)]) {
         var p = try args.positional.map(eval)
         var k = try args.keyword.map { ($0.0, try eval($0.1)) }
-        if let star = args.star { p += try iterate(try eval(star), .unknown) }
+        if let star = args.star { p += try iterate(try eval(star), args.pos) }
         if let double = args.doubleStar {
             guard case .dict(let d) = try eval(double) else {
-                throw TemplateError(.type, "argument after ** must be a mapping", at: .unknown)
+                throw TemplateError(.type, "argument after ** must be a mapping", at: args.pos)
             }
             k += d.pairs
         }

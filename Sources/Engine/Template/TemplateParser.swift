@@ -84,7 +84,7 @@ struct TemplateParser {
                 return (body, "")
             case .text(let s):
                 _ = next()
-                body.append(.text(s))
+                body.append(.text(s, t.pos))
             case .variableBegin:
                 _ = next()
                 let p = pos
@@ -157,15 +157,14 @@ struct TemplateParser {
         }
         try expectBlockEnd()
         loopDepth += 1
-        var (body, end) = try parseBody(until: ["endfor", "else"], opener: ("for", at))
+        let (body, end) = try parseBody(until: ["endfor", "else"], opener: ("for", at))
         loopDepth -= 1
         var elseBody: [Stmt] = []
         if end == "else" {
             try expectBlockEnd()
-            (elseBody, end) = try parseBody(until: ["endfor"], opener: ("for", at))
+            (elseBody, _) = try parseBody(until: ["endfor"], opener: ("for", at))
         }
         try expectBlockEnd()
-        _ = body
         return .forLoop(ForNode(target: target, iterable: iterable, condition: condition, body: body, elseBody: elseBody, pos: at))
     }
 
@@ -481,7 +480,7 @@ struct TemplateParser {
                 items.append(try parseExpression())
             }
             _ = next()
-            return .list(items)
+            return .list(items, t.pos)
         case .op("{"):
             _ = next()
             try enter(t.pos)
@@ -495,7 +494,7 @@ struct TemplateParser {
                 items.append((k, try parseExpression()))
             }
             _ = next()
-            return .dict(items)
+            return .dict(items, t.pos)
         default:
             throw unexpected("an expression")
         }
@@ -559,8 +558,9 @@ struct TemplateParser {
     }
 
     private mutating func parseCallArgs() throws -> CallArgs {
-        try expectOp("(")
         var args = CallArgs()
+        args.pos = pos
+        try expectOp("(")
         var first = true
         while !isOp(")") {
             if !first { try expectOp(",") }
