@@ -275,14 +275,17 @@ def swift_assemble(layout, messages, eos):
     else:
         system_text, rest = default_system, messages
     out = system_prefix.replace("{{SYSTEM}}", system_text) if system_text else prefix
+    spans = []   # trained text: each reply with the chat_sep / suffix after it
     for i, m in enumerate(rest):
         if m["role"] == "user":
             out += prompt.replace("{{QUERY}}", m["content"])
         elif m["role"] == "tool":
             out += (tool_prompt or prompt).replace("{{QUERY}}", m["content"])
         elif m["role"] == "assistant":
+            start = len(out)
             out += m["content"] + (suffix if i == len(rest) - 1 else chat_sep).replace("<EOS>", eos)
-    return out
+            spans.append([start, len(out)])
+    return out, spans
 
 
 def builtin_templates():
@@ -296,11 +299,14 @@ def builtin_templates():
         ("tool_turn", [user("Weather?"), assistant("Calling the tool."), {"role": "tool", "content": "22 C"}]),
     ]
     eos = "</s>"
-    out = {"note": "expected text assembled from ms-swift's template layouts, not rendered by jinja", "eos_token": eos,
+    out = {"note": "expected text assembled from ms-swift's template layouts, not rendered by jinja; "
+                   "spans: [start, end) code point offsets of each assistant reply plus its chat_sep/suffix", "eos_token": eos,
            "templates": {}}
     for name, layout in SWIFT_LAYOUTS.items():
-        out["templates"][name] = [{"name": cname, "messages": msgs, "expected": swift_assemble(layout, msgs, eos)}
-                                  for cname, msgs in conversations]
+        out["templates"][name] = []
+        for cname, msgs in conversations:
+            text, spans = swift_assemble(layout, msgs, eos)
+            out["templates"][name].append({"name": cname, "messages": msgs, "expected": text, "spans": spans})
     path = FIXTURES / "builtin.json"
     path.write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"{path.relative_to(ROOT)}: {len(SWIFT_LAYOUTS)} templates x {len(conversations)} conversations")

@@ -22,7 +22,16 @@ final class TemplateBuiltinTests: XCTestCase {
                 context["messages"] = .array(messages)
                 context["eos_token"] = .string(eos)
                 context["add_generation_prompt"] = .bool(true)
-                XCTAssertEqual(try template.render(context: context), expected, "\(name) / \(cname)")
+                let (text, spans) = try template.renderTracked(context: context)
+                XCTAssertEqual(text, expected, "\(name) / \(cname)")
+                guard case .array(let wantSpans)? = d["spans"] else { XCTFail("no spans"); continue }
+                let scalars = Array(expected.unicodeScalars)
+                func byteOffset(_ k: Int) -> Int { scalars[0..<k].reduce(0) { $0 + String($1).utf8.count } }
+                let want: [Range<Int>] = wantSpans.compactMap {
+                    guard case .array(let p) = $0, case .int(let a) = p[0], case .int(let b) = p[1] else { return nil }
+                    return byteOffset(a)..<byteOffset(b)
+                }
+                XCTAssertEqual(spans, want, "\(name) / \(cname) spans")
             }
         }
     }
