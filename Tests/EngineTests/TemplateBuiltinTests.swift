@@ -63,6 +63,13 @@ final class TemplateBuiltinTests: XCTestCase {
         let messages = applySystemPrecedence(messages: [user], systemArgument: "Be brief.", defaultSystem: qwen.defaultSystem)
         let out = try ChatTemplate(source: qwen.source).render(messages: messages, addGenerationPrompt: true)
         XCTAssertEqual(out, "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")
+
+        // A finished exchange: the reply and its end-of-turn text are the tracked span.
+        let (text, spans) = try ChatTemplate(source: qwen.source).renderTracked(
+            messages: messages + [ChatMessage(role: "assistant", content: "Hello")], addGenerationPrompt: false)
+        XCTAssertEqual(spans.count, 1)
+        let utf8 = Array(text.utf8)
+        XCTAssertEqual(String(decoding: utf8[spans[0]], as: UTF8.self), "Hello<|im_end|>\n")
     }
 
     func testConvenienceRenderMatchesHuggingFaceContext() throws {

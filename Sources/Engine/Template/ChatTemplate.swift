@@ -84,6 +84,20 @@ public struct ChatTemplate {
     /// (for example `enable_thinking`, `date_string`).
     public func render(messages: [ChatMessage], addGenerationPrompt: Bool, bosToken: String = "", eosToken: String = "",
                        tools: [TemplateValue]? = nil, extra: [String: TemplateValue] = [:]) throws -> String {
+        try render(context: ChatTemplate.context(messages: messages, addGenerationPrompt: addGenerationPrompt,
+                                                 bosToken: bosToken, eosToken: eosToken, tools: tools, extra: extra))
+    }
+
+    /// `render(messages:...)` plus the `{% generation %}` spans (see `renderTracked(context:)`).
+    public func renderTracked(messages: [ChatMessage], addGenerationPrompt: Bool, bosToken: String = "", eosToken: String = "",
+                              tools: [TemplateValue]? = nil, extra: [String: TemplateValue] = [:]) throws
+        -> (text: String, generationSpans: [Range<Int>]) {
+        try renderTracked(context: ChatTemplate.context(messages: messages, addGenerationPrompt: addGenerationPrompt,
+                                                        bosToken: bosToken, eosToken: eosToken, tools: tools, extra: extra))
+    }
+
+    static func context(messages: [ChatMessage], addGenerationPrompt: Bool, bosToken: String, eosToken: String,
+                        tools: [TemplateValue]?, extra: [String: TemplateValue]) -> TemplateDict {
         var d = TemplateDict()
         d["messages"] = .array(messages.map(\.templateValue))
         d["tools"] = tools.map { .array($0) } ?? TemplateValue.none
@@ -91,7 +105,7 @@ public struct ChatTemplate {
         d["bos_token"] = .string(bosToken)
         d["eos_token"] = .string(eosToken)
         for k in extra.keys.sorted() { d[k] = extra[k] }
-        return try render(context: d)
+        return d
     }
 
     /// Deeply nested templates recurse deeply; run on a thread whose stack is sized for the
