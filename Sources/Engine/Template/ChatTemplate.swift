@@ -109,18 +109,58 @@ public struct ChatTemplate {
     }
 
     /// Deeply nested templates recurse deeply; run on a thread whose stack is sized for the
-    /// depth limit, whatever thread the caller is on.
+    /// depth limit, whatever thread the caller is on. The threads are kept: making a thread
+    /// with a large stack costs far more than a render.
     private static func onLargeStack<T>(_ body: @escaping () throws -> T) throws -> T {
         let box = ResultBox<T>()
         let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
+        LargeStackThreads.shared.run {
             box.result = Result { try body() }
             done.signal()
         }
-        thread.stackSize = 64 << 20
-        thread.start()
         done.wait()
         return try box.result!.get()
+    }
+}
+
+/// A few long-lived threads with 64 MiB stacks that run template work handed to them.
+private final class LargeStackThreads: @unchecked Sendable {
+    static let shared = LargeStackThreads(maxThreads: max(1, ProcessInfo.processInfo.activeProcessorCount))
+
+    private let condition = NSCondition()
+    private var jobs: [() -> Void] = []
+    private var started = 0
+    private var idle = 0
+    private let maxThreads: Int
+
+    private init(maxThreads: Int) { self.maxThreads = maxThreads }
+
+    func run(_ job: @escaping () -> Void) {
+        condition.lock()
+        jobs.append(job)
+        if idle == 0 && started < maxThreads {
+            started += 1
+            let thread = Thread { [unowned self] in self.serve() }
+            thread.stackSize = 64 << 20
+            thread.name = "tune.template"
+            thread.start()
+        }
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func serve() {
+        while true {
+            condition.lock()
+            while jobs.isEmpty {
+                idle += 1
+                condition.wait()
+                idle -= 1
+            }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job()
+        }
     }
 }
 
