@@ -80,6 +80,24 @@ final class TemplateGoldenTests: XCTestCase {
         }
     }
 
+    /// Renders from many threads at once give the same text as one at a time.
+    func testConcurrentRendersAgree() throws {
+        let fixture = try Self.load("qwen3.json")
+        guard case .string(let source)? = fixture["source"], case .array(let cases)? = fixture["cases"] else { return XCTFail() }
+        let template = try ChatTemplate(source: source)
+        let work: [(TemplateDict, String)] = cases.compactMap {
+            guard case .dict(let d) = $0, case .dict(let c)? = d["context"], case .string(let e)? = d["expected"] else { return nil }
+            return (c, e)
+        }
+        let results = UnsafeMutableBufferPointer<Bool>.allocate(capacity: work.count * 4)
+        defer { results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: work.count * 4) { i in
+            let (context, expected) = work[i % work.count]
+            results[i] = (try? template.render(context: context)) == expected
+        }
+        XCTAssertTrue(results.allSatisfy { $0 })
+    }
+
     /// The SmolLM2 fixture's source must be the template inside the real model file.
     func testSmolLM2SourceMatchesModelFile() throws {
         let cache = ProcessInfo.processInfo.environment["MODELSCOPE_CACHE"] ?? (NSHomeDirectory() + "/.cache/modelscope/hub")
