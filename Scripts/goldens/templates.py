@@ -397,6 +397,7 @@ FEATURES = [
     ("tojson", "{{ d | tojson }} {{ users[0] | tojson }} {{ 'é\"\\n' | tojson }} {{ [1, 2.5, none, true] | tojson }} {{ {} | tojson }} {{ [] | tojson }}"),
     ("tojson_indent", "{{ d | tojson(indent=4) }}\n{{ users[:1] | tojson(indent=2) }}"),
     ("tojson_sort", "{{ {'b': 1, 'a': {'d': 1, 'c': 2}} | tojson(sort_keys=true) }} {{ (1, 2) | tojson }}"),
+    ("tojson_options", "{{ uni | tojson(ensure_ascii=true) }} {{ d | tojson(separators=(',', ':')) }} {{ 'ctl\x01\x7f' | tojson }}"),
     ("str_methods", "[{{ text.strip() }}] [{{ text.lstrip() }}] [{{ text.rstrip() }}] {{ 'xxhixx'.strip('x') }} {{ '\\n\\nhi\\n'.lstrip('\\n') }} {{ 'Hi'.upper() }} {{ 'Hi'.lower() }} {{ 'hello world'.title() }} {{ 'they\\'re'.title() }}"),
     ("str_split", "{{ 'a,b,,c'.split(',') }} {{ '  a  b '.split() }} {{ 'a b c'.split(' ', 1) }} {{ 'x</think>y</think>z'.split('</think>')[-1] }} {{ 'a-b-c'.rsplit('-', 1) }}"),
     ("str_predicates", "{{ 'hello'.startswith('he') }} {{ 'hello'.endswith('lo') }} {{ 'hello'.startswith(('x', 'h')) }} {{ 'hello'.find('l') }} {{ 'hello'.find('z') }} {{ 'hello'.count('l') }} {{ 'hello'.replace('l', 'L') }}"),
