@@ -44,8 +44,43 @@ def strftime_now(fmt):
     return datetime.datetime.now().strftime(fmt)
 
 
+class GenerationTracker(jinja2.ext.Extension):
+    """transformers' AssistantTracker: `{% generation %}...{% endgeneration %}` renders its body
+    and records where that text lands in the output (code point offsets)."""
+    tags = {"generation"}
+
+    def __init__(self, environment):
+        super().__init__(environment)
+        self.blocks = None
+        self.spans = None
+
+    def parse(self, parser):
+        lineno = next(parser.stream).lineno
+        body = parser.parse_statements(["name:endgeneration"], drop_needle=True)
+        return jinja2.nodes.CallBlock(self.call_method("_generation", []), [], [], body).set_lineno(lineno)
+
+    def _generation(self, caller):
+        rv = caller()
+        if self.spans is not None:
+            start = len("".join(self.blocks))
+            self.spans.append((start, start + len(rv)))
+        return rv
+
+
+def render_tracked(env, template, context):
+    tracker = next(e for e in env.extensions.values() if isinstance(e, GenerationTracker))
+    tracker.blocks, tracker.spans = [], []
+    try:
+        for block in template.generate(**context):
+            tracker.blocks.append(block)
+        return "".join(tracker.blocks), list(tracker.spans)
+    finally:
+        tracker.blocks, tracker.spans = None, None
+
+
 def make_env():
-    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[jinja2.ext.loopcontrols])
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True,
+                                        extensions=[jinja2.ext.loopcontrols, GenerationTracker])
     env.filters["tojson"] = tojson
     env.globals["raise_exception"] = raise_exception
     env.globals["strftime_now"] = strftime_now
@@ -240,14 +275,17 @@ def swift_assemble(layout, messages, eos):
     else:
         system_text, rest = default_system, messages
     out = system_prefix.replace("{{SYSTEM}}", system_text) if system_text else prefix
+    spans = []   # trained text: each reply with the chat_sep / suffix after it
     for i, m in enumerate(rest):
         if m["role"] == "user":
             out += prompt.replace("{{QUERY}}", m["content"])
         elif m["role"] == "tool":
             out += (tool_prompt or prompt).replace("{{QUERY}}", m["content"])
         elif m["role"] == "assistant":
+            start = len(out)
             out += m["content"] + (suffix if i == len(rest) - 1 else chat_sep).replace("<EOS>", eos)
-    return out
+            spans.append([start, len(out)])
+    return out, spans
 
 
 def builtin_templates():
@@ -261,11 +299,14 @@ def builtin_templates():
         ("tool_turn", [user("Weather?"), assistant("Calling the tool."), {"role": "tool", "content": "22 C"}]),
     ]
     eos = "</s>"
-    out = {"note": "expected text assembled from ms-swift's template layouts, not rendered by jinja", "eos_token": eos,
+    out = {"note": "expected text assembled from ms-swift's template layouts, not rendered by jinja; "
+                   "spans: [start, end) code point offsets of each assistant reply plus its chat_sep/suffix", "eos_token": eos,
            "templates": {}}
     for name, layout in SWIFT_LAYOUTS.items():
-        out["templates"][name] = [{"name": cname, "messages": msgs, "expected": swift_assemble(layout, msgs, eos)}
-                                  for cname, msgs in conversations]
+        out["templates"][name] = []
+        for cname, msgs in conversations:
+            text, spans = swift_assemble(layout, msgs, eos)
+            out["templates"][name].append({"name": cname, "messages": msgs, "expected": text, "spans": spans})
     path = FIXTURES / "builtin.json"
     path.write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     print(f"{path.relative_to(ROOT)}: {len(SWIFT_LAYOUTS)} templates x {len(conversations)} conversations")
@@ -314,6 +355,7 @@ FEATURES = [
     ("set_block_filter", "{% set body | upper %}shout {{ name }}{% endset %}{{ body }}"),
     ("namespace", "{% set ns = namespace(count=0, seen=false) %}{% for i in items %}{% set ns.count = ns.count + i %}{% endfor %}{{ ns.count }} {{ ns.seen }}"),
     ("macro", "{% macro greet(who, punct='!') %}Hi {{ who }}{{ punct }}{% endmacro %}{{ greet(name) }} {{ greet('you', punct='?') }}"),
+    ("call_star_args", "{% macro m(a, b, c='C') %}{{ a }}{{ b }}{{ c }}{% endmacro %}{% set fs = [m] %}{{ fs[0](*[1, 2]) }} {{ m(**{'a': 'x', 'b': 'y', 'c': 'z'}) }} {{ m(1, *[2]) }}"),
     ("macro_varargs", "{% macro m(a) %}{{ a }}{{ varargs }}{{ kwargs }}{% endmacro %}{{ m(1, 2, 3, k=4) }}"),
     ("call_block", "{% macro box() %}[{{ caller() }}]{% endmacro %}{% call box() %}inside {{ name }}{% endcall %}"),
     ("call_block_sees_loop", "{% macro box(tag) %}<{{ tag }}>{{ caller() }}</{{ tag }}>{% endmacro %}{% for u in users %}{% call box('b') %}{{ u.name }}{{ loop.index }}{% endcall %}{% endfor %}"),
@@ -355,6 +397,7 @@ FEATURES = [
     ("tojson", "{{ d | tojson }} {{ users[0] | tojson }} {{ 'é\"\\n' | tojson }} {{ [1, 2.5, none, true] | tojson }} {{ {} | tojson }} {{ [] | tojson }}"),
     ("tojson_indent", "{{ d | tojson(indent=4) }}\n{{ users[:1] | tojson(indent=2) }}"),
     ("tojson_sort", "{{ {'b': 1, 'a': {'d': 1, 'c': 2}} | tojson(sort_keys=true) }} {{ (1, 2) | tojson }}"),
+    ("tojson_options", "{{ uni | tojson(ensure_ascii=true) }} {{ d | tojson(separators=(',', ':')) }} {{ 'ctl\x01\x7f' | tojson }}"),
     ("str_methods", "[{{ text.strip() }}] [{{ text.lstrip() }}] [{{ text.rstrip() }}] {{ 'xxhixx'.strip('x') }} {{ '\\n\\nhi\\n'.lstrip('\\n') }} {{ 'Hi'.upper() }} {{ 'Hi'.lower() }} {{ 'hello world'.title() }} {{ 'they\\'re'.title() }}"),
     ("str_split", "{{ 'a,b,,c'.split(',') }} {{ '  a  b '.split() }} {{ 'a b c'.split(' ', 1) }} {{ 'x</think>y</think>z'.split('</think>')[-1] }} {{ 'a-b-c'.rsplit('-', 1) }}"),
     ("str_predicates", "{{ 'hello'.startswith('he') }} {{ 'hello'.endswith('lo') }} {{ 'hello'.startswith(('x', 'h')) }} {{ 'hello'.find('l') }} {{ 'hello'.find('z') }} {{ 'hello'.count('l') }} {{ 'hello'.replace('l', 'L') }}"),
@@ -391,10 +434,57 @@ def feature_goldens(env):
     print(f"{path.relative_to(ROOT)}: {len(cases)} cases, errors in {errors}")
 
 
+def generation_goldens(env):
+    """Templates with {% generation %} blocks (SmolLM3, LFM2.5-VL from the huggingface.js inputs):
+    output text and the assistant spans, over the standard conversations (generation.json)."""
+    inputs = json.loads((SOURCES / "huggingface_js_e2e.json").read_text(encoding="utf-8"))
+    out = {"note": "spans are [start, end) code point offsets into expected", "templates": []}
+    for name in ["HuggingFaceTB/SmolLM3-3B", "LiquidAI/LFM2.5-VL-450M"]:
+        source = inputs[name]["source"]
+        template = env.from_string(source)
+        cases = []
+        for cname, messages, gen, uses_tools, extra in CONVERSATIONS:
+            context = {"messages": messages, "tools": TOOLS if uses_tools else None, "add_generation_prompt": gen,
+                       "bos_token": "", "eos_token": "<|im_end|>"}
+            context.update(extra)
+            case = {"name": cname, "context": context}
+            try:
+                case["expected"], case["spans"] = render_tracked(env, template, context)
+            except Exception as e:
+                case["error"] = {"raised": isinstance(e, RaisedByTemplate), "message": str(e)}
+            cases.append(case)
+        out["templates"].append({"template": name, "source": source, "cases": cases})
+    path = FIXTURES / "generation.json"
+    path.write_text(json.dumps(out, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"{path.relative_to(ROOT)}: " + ", ".join(
+        f"{t['template']}: {sum(1 for c in t['cases'] if c.get('spans'))} cases with spans" for t in out["templates"]))
+
+
+def huggingface_js_goldens(env):
+    """The 53 chat templates (and their example data) of huggingface.js's jinja end-to-end test,
+    re-rendered here with the HF-configured jinja2 (hf_js_e2e.json)."""
+    inputs = json.loads((SOURCES / "huggingface_js_e2e.json").read_text(encoding="utf-8"))
+    cases = []
+    for name, item in inputs.items():
+        case = {"name": name, "source": item["source"], "context": item["data"]}
+        try:
+            case["expected"] = env.from_string(item["source"]).render(**item["data"])
+        except RaisedByTemplate as e:
+            case["error"] = {"raised": True, "message": str(e)}
+        except Exception as e:
+            case["error"] = {"raised": False, "message": f"{type(e).__name__}: {e}"}
+        cases.append(case)
+    path = FIXTURES / "hf_js_e2e.json"
+    path.write_text(json.dumps({"cases": cases}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    print(f"{path.relative_to(ROOT)}: {len(cases)} templates, errors in {[c['name'] for c in cases if 'error' in c]}")
+
+
 def main():
     print(f"jinja2 {jinja2.__version__}")
     real_templates(make_env())
     feature_goldens(make_env())
+    huggingface_js_goldens(make_env())
+    generation_goldens(make_env())
     builtin_templates()
 
 

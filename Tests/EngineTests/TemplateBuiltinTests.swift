@@ -22,7 +22,16 @@ final class TemplateBuiltinTests: XCTestCase {
                 context["messages"] = .array(messages)
                 context["eos_token"] = .string(eos)
                 context["add_generation_prompt"] = .bool(true)
-                XCTAssertEqual(try template.render(context: context), expected, "\(name) / \(cname)")
+                let (text, spans) = try template.renderTracked(context: context)
+                XCTAssertEqual(text, expected, "\(name) / \(cname)")
+                guard case .array(let wantSpans)? = d["spans"] else { XCTFail("no spans"); continue }
+                let scalars = Array(expected.unicodeScalars)
+                func byteOffset(_ k: Int) -> Int { scalars[0..<k].reduce(0) { $0 + String($1).utf8.count } }
+                let want: [Range<Int>] = wantSpans.compactMap {
+                    guard case .array(let p) = $0, case .int(let a) = p[0], case .int(let b) = p[1] else { return nil }
+                    return byteOffset(a)..<byteOffset(b)
+                }
+                XCTAssertEqual(spans, want, "\(name) / \(cname) spans")
             }
         }
     }
@@ -54,6 +63,13 @@ final class TemplateBuiltinTests: XCTestCase {
         let messages = applySystemPrecedence(messages: [user], systemArgument: "Be brief.", defaultSystem: qwen.defaultSystem)
         let out = try ChatTemplate(source: qwen.source).render(messages: messages, addGenerationPrompt: true)
         XCTAssertEqual(out, "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n")
+
+        // A finished exchange: the reply and its end-of-turn text are the tracked span.
+        let (text, spans) = try ChatTemplate(source: qwen.source).renderTracked(
+            messages: messages + [ChatMessage(role: "assistant", content: "Hello")], addGenerationPrompt: false)
+        XCTAssertEqual(spans.count, 1)
+        let utf8 = Array(text.utf8)
+        XCTAssertEqual(String(decoding: utf8[spans[0]], as: UTF8.self), "Hello<|im_end|>\n")
     }
 
     func testConvenienceRenderMatchesHuggingFaceContext() throws {

@@ -175,4 +175,19 @@ final class TemplateSandboxTests: XCTestCase {
         XCTAssertEqual(failure("{{ x" + String(repeating: " | trim", count: 1000) + " }}")?.kind, .limit)
         XCTAssertEqual(failure("{{ x" + String(repeating: ".a", count: 1000) + " }}")?.kind, .limit)
     }
+
+    func testPathologicalSubstringSearchIsRefused() {
+        let e = failure("{{ ('a' * 500000 ~ 'b') in ('a' * 1000000) }}")
+        XCTAssertEqual(e?.kind, .limit)
+    }
+
+    func testRuntimeErrorsCarryPositions() {
+        XCTAssertEqual(failure("{{ {1: 'a'} }}")?.column, 4)
+        XCTAssertEqual(failure("x\n{% macro m(a) %}{% endmacro %}{{ m(**[1]) }}")?.line, 2)
+        var limits = TemplateLimits()
+        limits.maxOutputBytes = 10
+        let e = failure("{% for i in range(3) %}\nlong literal text{% endfor %}", limits: limits)
+        XCTAssertEqual(e?.line, 2)     // the text after the tag's trimmed newline
+        XCTAssertEqual(e?.column, 1)
+    }
 }

@@ -73,7 +73,9 @@ public enum BuiltinTemplates {
 
     /// Writes the layout as a jinja template: the system block (or the plain prefix), then each
     /// user/tool turn through its prompt, each assistant reply followed by `chat_sep`, or by
-    /// `suffix` when it is the last message.
+    /// `suffix` when it is the last message. Each reply with its separator sits in a
+    /// `{% generation %}` block, so `ChatTemplate.renderTracked` reports the spans a loss mask
+    /// trains on (the reply and the end-of-turn text the model must learn to produce).
     static func jinjaSource(_ layout: Layout, defaultSystem: String?) -> String {
         func expr(_ parts: [Part], slot: String?, value: String) -> String {
             var pieces: [String] = []
@@ -114,12 +116,14 @@ public enum BuiltinTemplates {
         s += "    {%- elif message.role == 'tool' %}\n"
         s += "        {{- \(expr(layout.toolPrompt ?? layout.prompt, slot: "{{QUERY}}", value: "message.content")) }}\n"
         s += "    {%- elif message.role == 'assistant' %}\n"
+        s += "        {%- generation %}\n"
         s += "        {{- message.content }}\n"
         s += "        {%- if loop.last %}\n"
         s += "            {{- \(expr(layout.suffix, slot: nil, value: "")) }}\n"
         s += "        {%- else %}\n"
         s += "            {{- \(expr(layout.chatSep, slot: nil, value: "")) }}\n"
         s += "        {%- endif %}\n"
+        s += "        {%- endgeneration %}\n"
         s += "    {%- endif %}\n"
         s += "{%- endfor %}\n"
         return s

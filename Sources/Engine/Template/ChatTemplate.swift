@@ -62,11 +62,20 @@ public struct ChatTemplate {
 
     /// Renders with an ordered context.
     public func render(context: TemplateDict) throws -> String {
+        try renderTracked(context: context).text
+    }
+
+    /// Renders and also returns where the template's `{% generation %}` blocks put their
+    /// output (the assistant replies, in templates written for assistant-only loss masks),
+    /// as UTF-8 byte ranges of the text.
+    public func renderTracked(context: TemplateDict) throws -> (text: String, generationSpans: [Range<Int>]) {
         var vars = ValueDict()
         for (k, v) in context.pairs { vars[k] = Value(v) }
         let body = self.body, limits = self.limits
         return try ChatTemplate.onLargeStack {
-            try TemplateInterpreter(context: vars, limits: limits).render(body)
+            let interpreter = TemplateInterpreter(context: vars, limits: limits)
+            let text = try interpreter.render(body)
+            return (text, interpreter.generationSpans)
         }
     }
 
@@ -75,6 +84,20 @@ public struct ChatTemplate {
     /// (for example `enable_thinking`, `date_string`).
     public func render(messages: [ChatMessage], addGenerationPrompt: Bool, bosToken: String = "", eosToken: String = "",
                        tools: [TemplateValue]? = nil, extra: [String: TemplateValue] = [:]) throws -> String {
+        try render(context: ChatTemplate.context(messages: messages, addGenerationPrompt: addGenerationPrompt,
+                                                 bosToken: bosToken, eosToken: eosToken, tools: tools, extra: extra))
+    }
+
+    /// `render(messages:...)` plus the `{% generation %}` spans (see `renderTracked(context:)`).
+    public func renderTracked(messages: [ChatMessage], addGenerationPrompt: Bool, bosToken: String = "", eosToken: String = "",
+                              tools: [TemplateValue]? = nil, extra: [String: TemplateValue] = [:]) throws
+        -> (text: String, generationSpans: [Range<Int>]) {
+        try renderTracked(context: ChatTemplate.context(messages: messages, addGenerationPrompt: addGenerationPrompt,
+                                                        bosToken: bosToken, eosToken: eosToken, tools: tools, extra: extra))
+    }
+
+    static func context(messages: [ChatMessage], addGenerationPrompt: Bool, bosToken: String, eosToken: String,
+                        tools: [TemplateValue]?, extra: [String: TemplateValue]) -> TemplateDict {
         var d = TemplateDict()
         d["messages"] = .array(messages.map(\.templateValue))
         d["tools"] = tools.map { .array($0) } ?? TemplateValue.none
@@ -82,22 +105,62 @@ public struct ChatTemplate {
         d["bos_token"] = .string(bosToken)
         d["eos_token"] = .string(eosToken)
         for k in extra.keys.sorted() { d[k] = extra[k] }
-        return try render(context: d)
+        return d
     }
 
     /// Deeply nested templates recurse deeply; run on a thread whose stack is sized for the
-    /// depth limit, whatever thread the caller is on.
+    /// depth limit, whatever thread the caller is on. The threads are kept: making a thread
+    /// with a large stack costs far more than a render.
     private static func onLargeStack<T>(_ body: @escaping () throws -> T) throws -> T {
         let box = ResultBox<T>()
         let done = DispatchSemaphore(value: 0)
-        let thread = Thread {
+        LargeStackThreads.shared.run {
             box.result = Result { try body() }
             done.signal()
         }
-        thread.stackSize = 64 << 20
-        thread.start()
         done.wait()
         return try box.result!.get()
+    }
+}
+
+/// A few long-lived threads with 64 MiB stacks that run template work handed to them.
+private final class LargeStackThreads: @unchecked Sendable {
+    static let shared = LargeStackThreads(maxThreads: max(1, ProcessInfo.processInfo.activeProcessorCount))
+
+    private let condition = NSCondition()
+    private var jobs: [() -> Void] = []
+    private var started = 0
+    private var idle = 0
+    private let maxThreads: Int
+
+    private init(maxThreads: Int) { self.maxThreads = maxThreads }
+
+    func run(_ job: @escaping () -> Void) {
+        condition.lock()
+        jobs.append(job)
+        if idle == 0 && started < maxThreads {
+            started += 1
+            let thread = Thread { [unowned self] in self.serve() }
+            thread.stackSize = 64 << 20
+            thread.name = "tune.template"
+            thread.start()
+        }
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func serve() {
+        while true {
+            condition.lock()
+            while jobs.isEmpty {
+                idle += 1
+                condition.wait()
+                idle -= 1
+            }
+            let job = jobs.removeFirst()
+            condition.unlock()
+            job()
+        }
     }
 }
 

@@ -59,7 +59,7 @@ enum PyString {
         let u = Array(s.unicodeScalars), q = Array(sub.unicodeScalars)
         if q.isEmpty { return 0 }
         guard q.count <= u.count else { return -1 }
-        for i in 0...(u.count - q.count) where u[i] == q[0] && Array(u[i..<(i + q.count)]) == q { return i }
+        for i in 0...(u.count - q.count) where u[i] == q[0] && u[i..<(i + q.count)].elementsEqual(q) { return i }
         return -1
     }
 
@@ -67,7 +67,7 @@ enum PyString {
         let u = Array(s.unicodeScalars), q = Array(sub.unicodeScalars)
         if q.isEmpty { return u.count }
         guard q.count <= u.count else { return -1 }
-        for i in stride(from: u.count - q.count, through: 0, by: -1) where Array(u[i..<(i + q.count)]) == q { return i }
+        for i in stride(from: u.count - q.count, through: 0, by: -1) where u[i..<(i + q.count)].elementsEqual(q) { return i }
         return -1
     }
 
@@ -77,7 +77,7 @@ enum PyString {
         guard !q.isEmpty, q.count <= u.count else { return out }
         var i = 0
         while i <= u.count - q.count, limit < 0 || out.count < limit {
-            if u[i] == q[0] && Array(u[i..<(i + q.count)]) == q { out.append(i); i += q.count } else { i += 1 }
+            if u[i] == q[0] && u[i..<(i + q.count)].elementsEqual(q) { out.append(i); i += q.count } else { i += 1 }
         }
         return out
     }

@@ -2,9 +2,9 @@
 indirect enum Expr {
     case literal(Value)
     case name(String, SourcePos)
-    case list([Expr])
+    case list([Expr], SourcePos)
     case tuple([Expr])
-    case dict([(Expr, Expr)])
+    case dict([(Expr, Expr)], SourcePos)
     case attribute(Expr, String, SourcePos)
     case index(Expr, Expr, SourcePos)
     case slice(Expr?, Expr?, Expr?, SourcePos)
@@ -23,8 +23,11 @@ indirect enum Expr {
 }
 
 struct CallArgs {
+    var pos = SourcePos.unknown    // the opening parenthesis
     var positional: [Expr] = []
     var keyword: [(String, Expr)] = []
+    var star: Expr? = nil          // f(*xs)
+    var doubleStar: Expr? = nil    // f(**d)
 }
 
 enum BinaryOp: String {
@@ -59,7 +62,7 @@ struct MacroNode {
 }
 
 indirect enum Stmt {
-    case text(String)
+    case text(String, SourcePos)
     case output(Expr, SourcePos)
     case ifChain([(Expr, [Stmt])], otherwise: [Stmt])
     case forLoop(ForNode)
@@ -68,6 +71,7 @@ indirect enum Stmt {
     case macro(MacroNode)
     case callBlock(call: Expr, callerParams: [(String, Expr?)], body: [Stmt], SourcePos)
     case filterBlock(filters: [(String, CallArgs, SourcePos)], body: [Stmt], SourcePos)
+    case generation([Stmt], SourcePos)   // HF's {% generation %}: marks assistant text for loss masks
     case breakLoop(SourcePos)
     case continueLoop(SourcePos)
 }

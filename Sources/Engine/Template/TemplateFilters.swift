@@ -55,6 +55,7 @@ extension TemplateInterpreter {
             }
             let count: Int
             if case .int(let c)? = a.get(2, "count") { count = c } else { count = -1 }
+            try chargeSearch(v.str, old.str, pos)
             return try checkSize(PyString.replace(v.str, old.str, new.str, count: count), pos)
         case "join":
             let sep = a.get(0, "d")?.str ?? ""
@@ -250,8 +251,10 @@ extension TemplateInterpreter {
         } else if case .list(let seps)? = a.keyword.first(where: { $0.0 == "separators" })?.1, seps.count == 2 {
             separators = (seps[0].str, seps[1].str)
         }
+        var writer = TemplateJSONWriter(indent: indent, sortKeys: sortKeys, separators: separators)
+        writer.ensureASCII = a.keyword.first(where: { $0.0 == "ensure_ascii" })?.1.truthy ?? false
         do {
-            return try checkSize(try TemplateJSONWriter(indent: indent, sortKeys: sortKeys, separators: separators).write(v), pos)
+            return try checkSize(try writer.write(v), pos)
         } catch let e as TemplateJSONWriter.NotSerializable {
             throw TemplateError(.type, "Object of type \(e.typeName) is not JSON serializable", at: pos)
         }

@@ -20,6 +20,9 @@ final class TemplateInterpreter {
         installGlobals()
     }
 
+    /// UTF-8 byte ranges of the output written inside `{% generation %}` blocks.
+    private(set) var generationSpans: [Range<Int>] = []
+
     func render(_ body: [Stmt]) throws -> String {
         _ = try exec(body)
         return buffers[0]
@@ -140,6 +143,12 @@ final class TemplateInterpreter {
         }
     }
 
+    /// Substring search is charged by its worst case (text length times pattern length).
+    func chargeSearch(_ s: String, _ sub: String, _ pos: SourcePos) throws {
+        let cost = s.utf8.count.multipliedReportingOverflow(by: max(sub.utf8.count, 1))
+        try charge(cost.overflow ? Int.max / 2 : cost.partialValue / 1024, pos)
+    }
+
     /// Values stored in a namespace outlive a loop iteration, so a loop could wrap one value
     /// in itself again and again (or put a namespace inside itself); refuse nesting deeper
     /// than the depth limit, which also keeps printing and freeing such values shallow.
@@ -201,8 +210,8 @@ final class TemplateInterpreter {
 
     private func exec(_ s: Stmt) throws -> Flow {
         switch s {
-        case .text(let t):
-            try write(t, .unknown)
+        case .text(let t, let pos):
+            try write(t, pos)
         case .output(let e, let pos):
             try step(pos)
             let v = try eval(e)
@@ -240,6 +249,14 @@ final class TemplateInterpreter {
             var v = Value.string(text)
             for (name, args, fpos) in filters { v = try applyFilter(name, v, args, fpos) }
             try write(v.str, pos)
+            return flow
+        case .generation(let body, _):
+            // Like transformers' AssistantTracker: spans are recorded for output written
+            // directly (not captured by a macro or a block set).
+            let topLevel = buffers.count == 1
+            let start = buffers[0].utf8.count
+            let flow = try exec(body)
+            if topLevel { generationSpans.append(start..<buffers[0].utf8.count) }
             return flow
         case .breakLoop:
             return .breakLoop
@@ -336,17 +353,17 @@ final class TemplateInterpreter {
         case .name(let n, let pos):
             try step(pos)
             return lookup(n, pos)
-        case .list(let items):
-            try checkCount(items.count, .unknown)
+        case .list(let items, let pos):
+            try checkCount(items.count, pos)
             return .list(try items.map(eval))
         case .tuple(let items):
             return .tuple(try items.map(eval))
-        case .dict(let pairs):
+        case .dict(let pairs, let pos):
             var d = ValueDict()
             for (ke, ve) in pairs {
                 let k = try eval(ke)
                 guard case .string(let key) = k else {
-                    throw TemplateError(.type, "dict keys must be strings, got \(k.typeName)", at: .unknown)
+                    throw TemplateError(.type, "dict keys must be strings, got \(k.typeName)", at: pos)
                 }
                 d[key] = try eval(ve)
             }
@@ -428,8 +445,15 @@ final class TemplateInterpreter {
     }
 
     func evalArgs(_ args: CallArgs) throws -> ([Value], [(String, Value)]) {
-        let p = try args.positional.map(eval)
-        let k = try args.keyword.map { ($0.0, try eval($0.1)) }
+        var p = try args.positional.map(eval)
+        var k = try args.keyword.map { ($0.0, try eval($0.1)) }
+        if let star = args.star { p += try iterate(try eval(star), args.pos) }
+        if let double = args.doubleStar {
+            guard case .dict(let d) = try eval(double) else {
+                throw TemplateError(.type, "argument after ** must be a mapping", at: args.pos)
+            }
+            k += d.pairs
+        }
         return (p, k)
     }
 

@@ -3,6 +3,7 @@
 struct TemplateJSONWriter {
     var indent: String?            // nil: one line
     var sortKeys = false
+    var ensureASCII = false        // escape non-ASCII as \uXXXX (UTF-16 units), like Python
     var itemSeparator: String
     var keySeparator: String
 
@@ -34,7 +35,7 @@ struct TemplateJSONWriter {
         case .int(let i): out += String(i)
         case .double(let d):
             if d.isNaN { out += "NaN" } else if d.isInfinite { out += d < 0 ? "-Infinity" : "Infinity" } else { out += Value.formatDouble(d) }
-        case .string(let s): TemplateJSONWriter.writeString(s, into: &out)
+        case .string(let s): TemplateJSONWriter.writeString(s, ensureASCII: ensureASCII, into: &out)
         case .list(let a), .tuple(let a):
             if a.isEmpty { out += "[]"; return }
             out += "["
@@ -64,7 +65,7 @@ struct TemplateJSONWriter {
         for (k, (key, x)) in pairs.enumerated() {
             if k > 0 { out += itemSeparator }
             newline(level + 1, into: &out)
-            TemplateJSONWriter.writeString(key, into: &out)
+            TemplateJSONWriter.writeString(key, ensureASCII: ensureASCII, into: &out)
             out += keySeparator
             try write(x, level: level + 1, into: &out)
         }
@@ -72,7 +73,7 @@ struct TemplateJSONWriter {
         out += "}"
     }
 
-    static func writeString(_ s: String, into out: inout String) {
+    static func writeString(_ s: String, ensureASCII: Bool = false, into out: inout String) {
         out += "\""
         for u in s.unicodeScalars {
             switch u {
@@ -84,9 +85,11 @@ struct TemplateJSONWriter {
             case "\u{08}": out += "\\b"
             case "\u{0C}": out += "\\f"
             default:
-                if u.value < 0x20 {
-                    let h = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+                if u.value < 0x20 || (ensureASCII && u.value > 0x7E) {
+                    for unit in String(u).utf16 {
+                        let h = String(unit, radix: 16)
+                        out += "\\u" + String(repeating: "0", count: 4 - h.count) + h
+                    }
                 } else {
                     out.unicodeScalars.append(u)
                 }

@@ -69,6 +69,7 @@ extension TemplateInterpreter {
                 var maxsplit = -1
                 if case .int(let m)? = a.get(1, "maxsplit") { maxsplit = m }
                 if let sep = sep, sep.isEmpty { throw TemplateError(.type, "empty separator", at: pos) }
+                try self.chargeSearch(s, sep ?? " ", pos)
                 let parts = name == "split" ? PyString.split(s, sep: sep, maxsplit: maxsplit)
                                             : PyString.rsplit(s, sep: sep, maxsplit: maxsplit)
                 try self.checkCount(parts.count, pos)
@@ -102,17 +103,23 @@ extension TemplateInterpreter {
                 }
                 var count = -1
                 if case .int(let c)? = a.get(2, "count") { count = c }
+                try self.chargeSearch(s, old.str, pos)
                 return try self.checkSize(PyString.replace(s, old.str, new.str, count: count), pos)
             }
         case "find", "rfind", "index", "rindex":
             return method(name) { a, pos in
                 let sub = a.get(0, "sub")?.str ?? ""
+                try self.chargeSearch(s, sub, pos)
                 let r = name.hasPrefix("r") ? PyString.rfind(s, sub) : PyString.find(s, sub)
                 if r < 0 && name.hasSuffix("index") { throw TemplateError(.type, "substring not found", at: pos) }
                 return .int(r)
             }
         case "count":
-            return method(name) { a, _ in .int(PyString.count(s, a.get(0, "sub")?.str ?? "")) }
+            return method(name) { a, pos in
+                let sub = a.get(0, "sub")?.str ?? ""
+                try self.chargeSearch(s, sub, pos)
+                return .int(PyString.count(s, sub))
+            }
         case "join":
             return method(name) { a, pos in
                 let items = try self.iterate(a.get(0, "iterable") ?? .list([]), pos)

@@ -179,7 +179,8 @@ extension TemplateInterpreter {
             guard case .string(let sub) = item else {
                 throw TemplateError(.type, "'in <string>' requires string as left operand, not \(item.typeName)", at: pos)
             }
-            return sub.isEmpty || s.contains(sub)
+            try chargeSearch(s, sub, pos)
+            return PyString.find(s, sub) >= 0
         case .list(let a), .tuple(let a): return a.contains { valuesEqual($0, item) }
         case .dict(let d):
             if case .string(let k) = item { return d[k] != nil }

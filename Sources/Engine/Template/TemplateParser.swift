@@ -84,7 +84,7 @@ struct TemplateParser {
                 return (body, "")
             case .text(let s):
                 _ = next()
-                body.append(.text(s))
+                body.append(.text(s, t.pos))
             case .variableBegin:
                 _ = next()
                 let p = pos
@@ -122,6 +122,11 @@ struct TemplateParser {
             let (body, _) = try parseBody(until: ["endfilter"], opener: ("filter", at))
             try expectBlockEnd()
             return .filterBlock(filters: filters, body: body, at)
+        case "generation":
+            try expectBlockEnd()
+            let (body, _) = try parseBody(until: ["endgeneration"], opener: ("generation", at))
+            try expectBlockEnd()
+            return .generation(body, at)
         case "break", "continue":
             guard loopDepth > 0 else {
                 throw TemplateError(.syntax, "'\(tag)' outside of a for loop", at: at)
@@ -152,15 +157,14 @@ struct TemplateParser {
         }
         try expectBlockEnd()
         loopDepth += 1
-        var (body, end) = try parseBody(until: ["endfor", "else"], opener: ("for", at))
+        let (body, end) = try parseBody(until: ["endfor", "else"], opener: ("for", at))
         loopDepth -= 1
         var elseBody: [Stmt] = []
         if end == "else" {
             try expectBlockEnd()
-            (elseBody, end) = try parseBody(until: ["endfor"], opener: ("for", at))
+            (elseBody, _) = try parseBody(until: ["endfor"], opener: ("for", at))
         }
         try expectBlockEnd()
-        _ = body
         return .forLoop(ForNode(target: target, iterable: iterable, condition: condition, body: body, elseBody: elseBody, pos: at))
     }
 
@@ -476,7 +480,7 @@ struct TemplateParser {
                 items.append(try parseExpression())
             }
             _ = next()
-            return .list(items)
+            return .list(items, t.pos)
         case .op("{"):
             _ = next()
             try enter(t.pos)
@@ -490,7 +494,7 @@ struct TemplateParser {
                 items.append((k, try parseExpression()))
             }
             _ = next()
-            return .dict(items)
+            return .dict(items, t.pos)
         default:
             throw unexpected("an expression")
         }
@@ -554,20 +558,26 @@ struct TemplateParser {
     }
 
     private mutating func parseCallArgs() throws -> CallArgs {
-        try expectOp("(")
         var args = CallArgs()
+        args.pos = pos
+        try expectOp("(")
+        var first = true
         while !isOp(")") {
-            if !args.positional.isEmpty || !args.keyword.isEmpty { try expectOp(",") }
+            if !first { try expectOp(",") }
+            first = false
             if isOp(")") { break }
-            if case .name(let n) = current.kind, isOp("=", peek()) {
+            if isOp("*") {
+                _ = next()
+                args.star = try parseExpression()
+            } else if isOp("**") {
+                _ = next()
+                args.doubleStar = try parseExpression()
+            } else if case .name(let n) = current.kind, isOp("=", peek()) {
                 _ = next(); _ = next()
                 args.keyword.append((n, try parseExpression()))
             } else {
-                if !args.keyword.isEmpty {
-                    throw TemplateError(.syntax, "positional argument after keyword argument", at: pos)
-                }
-                if isOp("*") || isOp("**") {
-                    throw TemplateError(.syntax, "'*' and '**' arguments are not supported", at: pos)
+                if !args.keyword.isEmpty || args.star != nil || args.doubleStar != nil {
+                    throw TemplateError(.syntax, "positional argument after keyword or * arguments", at: pos)
                 }
                 args.positional.append(try parseExpression())
             }
