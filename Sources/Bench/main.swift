@@ -14,6 +14,13 @@ func option(_ name: String, _ fallback: String) -> String {
     }
     return fallback
 }
+if args.contains("--kernels") {
+    for type in [GGMLType.f32, .f16, .bf16, .q8_0, .q4_0, .q4_1, .q4_K, .q6_K, .q5_K] {
+        let rate = KernelBenchmark.matVecWeightsPerSecond(type)
+        print(String(format: "mat-vec %-5@ 576×1536, one thread: %6.2f G weights/s", type.name as NSString, rate / 1e9))
+    }
+    exit(0)
+}
 let prefillSizes = option("--prefill", "128,512").split(separator: ",").compactMap { Int($0) }
 let decodeCount = Int(option("--decode", "128"))!
 let repeats = Int(option("--repeat", "3"))!
