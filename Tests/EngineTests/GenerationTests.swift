@@ -91,13 +91,7 @@ final class GenerationTests: XCTestCase {
 
     // MARK: - The real default model
 
-    static var smol: LoadedModel?
-    func smolLM2() throws -> LoadedModel {
-        if let m = GenerationTests.smol { return m }
-        let m = try LoadedModel(location: .gguf(try TestPaths.defaultModel()))
-        GenerationTests.smol = m
-        return m
-    }
+    func smolLM2() throws -> LoadedModel { try SharedModels.smolLM2() }
 
     func testChatPromptAndAnswerMatchLlamaCpp() throws {
         let golden = try TestPaths.json("smollm2/llamacpp-prompt.json")

@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+@testable import Engine
 
 /// Where the tests find fixtures and the real default model.
 enum TestPaths {
@@ -27,5 +28,16 @@ enum TestPaths {
     static func json(_ relative: String) throws -> [String: Any] {
         let data = try Data(contentsOf: URL(fileURLWithPath: fixture(relative)))
         return try JSONSerialization.jsonObject(with: data) as! [String: Any]
+    }
+}
+
+/// The real default model, loaded once for all tests that chat with it.
+enum SharedModels {
+    nonisolated(unsafe) static var loaded: LoadedModel?
+    static func smolLM2() throws -> LoadedModel {
+        if let m = loaded { return m }
+        let m = try LoadedModel(location: .gguf(try TestPaths.defaultModel()))
+        loaded = m
+        return m
     }
 }
