@@ -180,3 +180,23 @@ func floatValues(_ t: RawTensor) throws -> [Float] {
     out.withUnsafeMutableBufferPointer { dequantize(t.type, from: t.bytes.baseAddress!, to: $0.baseAddress!, count: t.elementCount) }
     return out
 }
+
+extension LlamaModel {
+    /// Parameters in the weights (the tied head counted once).
+    public var parameterCount: Int {
+        var n = embedding.elementCount + finalNorm.count
+        for l in layers {
+            n += l.attentionNorm.count + l.mlpNorm.count + (l.qNorm?.count ?? 0) + (l.kNorm?.count ?? 0)
+            for lin in [l.q, l.k, l.v, l.o, l.gate, l.up, l.down] { n += lin.weight.elementCount + (lin.bias?.count ?? 0) }
+        }
+        if output.weight.bytes.baseAddress != embedding.bytes.baseAddress { n += output.weight.elementCount }
+        return n
+    }
+
+    /// The element types of the linear layers' weights, e.g. [q4_1].
+    public var linearWeightTypes: [GGMLType] {
+        var seen: [GGMLType] = []
+        for l in layers { for lin in [l.q, l.k, l.v, l.o, l.gate, l.up, l.down] where !seen.contains(lin.weight.type) { seen.append(lin.weight.type) } }
+        return seen
+    }
+}
