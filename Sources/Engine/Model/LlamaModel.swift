@@ -88,8 +88,8 @@ public final class LlamaModel: @unchecked Sendable {
 
     /// Runs `tokens` at the positions after those already in `cache`, appends their keys and
     /// values, and returns the logits of the last token (or of every token with `allLogits`,
-    /// `tokens.count × vocab`).
-    public func forward(_ tokens: [Int], cache: KVCache, allLogits: Bool = false) throws -> [Float] {
+    /// `tokens.count × vocab`, or of the tokens from index `logitsFrom` on).
+    public func forward(_ tokens: [Int], cache: KVCache, allLogits: Bool = false, logitsFrom: Int? = nil) throws -> [Float] {
         let n = tokens.count
         guard n > 0 else { return [] }
         for t in tokens where t < 0 || t >= config.vocabSize {
@@ -160,7 +160,7 @@ public final class LlamaModel: @unchecked Sendable {
         }
         cache.length = start + n
 
-        let first = allLogits ? 0 : n - 1
+        let first = min(n - 1, max(0, logitsFrom ?? (allLogits ? 0 : n - 1)))
         let rows = n - first
         finalNorm.withUnsafeBufferPointer { w in
             for i in first..<n { rmsNorm(x + i * d, weight: w.baseAddress!, eps: eps, out: h + (i - first) * d, d) }
