@@ -6,6 +6,7 @@ import Foundation
 //   tune-bench [MODEL.gguf] [--prefill 128,512] [--decode 128] [--repeat 3]
 
 var args = Array(CommandLine.arguments.dropFirst())
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 func option(_ name: String, _ fallback: String) -> String {
     if let i = args.firstIndex(of: name), i + 1 < args.count {
         let v = args[i + 1]
@@ -21,6 +22,35 @@ if args.contains("--kernels") {
     }
     exit(0)
 }
+if args.contains("--quant-table") {
+    // Every format: size on disk, perplexity and KL against the source model on the GPL-3 text,
+    // decode speed. Writes the GGUF files to --out (default: a temporary folder).
+    let outDir = option("--out", NSTemporaryDirectory() + "tune-quant-table")
+    args.removeAll { $0 == "--quant-table" }
+    let source = try LoadedModel(location: .gguf(args.first ?? ModelStore().resolve(ModelStore.defaultModelId).path))
+    let text = try String(contentsOfFile: option("--text", "Tests/Fixtures/tokenizer/corpus/GPL-3.txt"), encoding: .utf8)
+    let ids = source.tokenizer.encode(text, addSpecialTokens: false, parseSpecial: false)
+    try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+    print("| format | size (MB) | perplexity | KL vs source | same top token | decode tokens/s |")
+    print("|---|---|---|---|---|---|")
+    for type in [GGMLType.f32, .f16, .bf16, .q8_0, .q6_K, .q5_K, .q5_1, .q5_0, .q4_K, .q4_1, .q4_0, .q3_K, .q2_K] {
+        let q = try source.model.quantized(to: type)
+        let path = outDir + "/SmolLM2-135M-Instruct.\(type.name).gguf"
+        try source.writeGGUF(q, to: path, fileType: type)
+        let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as! NSNumber).doubleValue / 1e6
+        let r = try Fidelity.evaluate(q, reference: source.model, ids: ids, context: 256, maxChunks: 8)
+        let cache = q.makeCache(capacity: 80)
+        var logits = try q.forward(Array(ids.prefix(16)), cache: cache)
+        let t0 = now()
+        for _ in 0..<64 { logits = try q.forward([argmaxIndex(logits)], cache: cache) }
+        let tps = 64 / (now() - t0)
+        print(String(format: "| %@ | %.1f | %.3f | %.5f | %.1f%% | %.1f |", type.name as NSString, size, r.perplexity, r.meanKL!, 100 * r.sameTopToken!, tps))
+    }
+    let base = try Fidelity.evaluate(source.model, ids: ids, context: 256, maxChunks: 8)
+    print(String(format: "source (Q4_1 with Q8_0 embeddings) perplexity %.3f over %d tokens", base.perplexity, base.scoredTokens))
+    exit(0)
+}
+func argmaxIndex(_ x: [Float]) -> Int { var b = 0; for i in x.indices where x[i] > x[b] { b = i }; return b }
 let prefillSizes = option("--prefill", "128,512").split(separator: ",").compactMap { Int($0) }
 let decodeCount = Int(option("--decode", "128"))!
 let repeats = Int(option("--repeat", "3"))!
@@ -28,7 +58,6 @@ let path = try args.first ?? ModelStore().resolve(ModelStore.defaultModelId).pat
 
 let file = try GGUFFile(map: MappedFile(path: path))
 let model = try LlamaModel(gguf: file)
-func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 print("model: \(path)")
 print("threads: \(ThreadPool.shared.threadCount), BLAS core: \(BLAS.coreName)")
 

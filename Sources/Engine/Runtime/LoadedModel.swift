@@ -17,6 +17,8 @@ public final class LoadedModel: @unchecked Sendable {
     public let bosToken: String
     public let eosToken: String
     let autoAddBOS: Bool
+    /// The source GGUF's metadata in file order (kept to write the tokenizer back out).
+    let sourceGGUFMetadata: [(key: String, value: GGUFValue)]
 
     /// Loads `location`. `template` picks a built-in template (the `template` argument);
     /// nil uses the model's own, falling back to chatml.
@@ -31,6 +33,7 @@ public final class LoadedModel: @unchecked Sendable {
             tokenizer = try Tokenizer(gguf: data)
             fileTemplate = data.chatTemplate
             generationDefaults = nil
+            sourceGGUFMetadata = file.metadataKeys.compactMap { k in file.metadata[k].map { (k, $0) } }
         case .hfDirectory(let path):
             let dir = try HFModelDirectory(path: path)
             model = try LlamaModel(hfDirectory: dir)
@@ -38,6 +41,7 @@ public final class LoadedModel: @unchecked Sendable {
             tokenizer = try Tokenizer(tokenizerJSON: json, tokenizerConfigJSON: try? Data(contentsOf: URL(fileURLWithPath: path + "/tokenizer_config.json")))
             fileTemplate = dir.tokenizerConfig?.chatTemplate
             generationDefaults = dir.generationConfig
+            sourceGGUFMetadata = []
         }
         guard tokenizer.vocabularySize <= model.config.vocabSize else {
             throw ModelError("the tokenizer has \(tokenizer.vocabularySize) tokens but the model's vocabulary is \(model.config.vocabSize)")
