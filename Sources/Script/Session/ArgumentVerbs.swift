@@ -76,14 +76,19 @@ private func runShow(_ call: VerbCall) throws {
 
 /// A table of argument, value, default and origin. Without a filter: what is set; with one:
 /// every matching argument, set or not.
+private func shown(_ text: String?) -> String {
+    guard let text else { return "-" }
+    return text.isEmpty ? "[]" : text
+}
+
 private func showArgs(_ call: VerbCall, filter: String?) {
     let session = call.session
     var rows: [[String]] = []
     if let filter {
         for spec in call.registry.search(filter) {
             let setting = session.settings[spec.name]
-            rows.append([spec.name, setting?.value.render ?? spec.defaultDescription() ?? "-",
-                         spec.defaultDescription() ?? "-", setting?.origin.description ?? "default"])
+            rows.append([spec.name, shown(setting?.value.render ?? spec.defaultDescription()),
+                         shown(spec.defaultDescription()), setting?.origin.description ?? "default"])
         }
         if rows.isEmpty {
             call.print("no argument matches '\(filter)'")
@@ -93,7 +98,7 @@ private func showArgs(_ call: VerbCall, filter: String?) {
         for name in session.settingOrder {
             guard let setting = session.settings[name] else { continue }
             let spec = call.registry.spec(name)
-            rows.append([name, setting.value.render, spec?.defaultDescription() ?? "-", setting.origin.description])
+            rows.append([name, shown(setting.value.render), shown(spec?.defaultDescription()), setting.origin.description])
         }
         if rows.isEmpty {
             call.print("every argument has its default value")

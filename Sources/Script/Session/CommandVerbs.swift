@@ -68,6 +68,7 @@ private func runCommand(_ call: VerbCall, kind: CommandKind, command: Command) t
     do {
         outcome = try call.backend.run(request, cancel: call.interpreter.cancel, progress: call.output.progress)
     } catch let e as BackendError {
+        if case .unavailable = e { throw call.error(e.description + "; tune --check still validates its arguments") }
         throw call.error(e.description)
     }
     outcome.report.forEach(call.print)

@@ -174,8 +174,7 @@ public enum BackendError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unavailable(let op):
-            return "'\(op)' is not available in this build yet (no engine for it is wired in); "
-                + "its arguments can still be checked with `tune --check`"
+            return "'\(op)' is not available in this build yet (no engine for it is wired in)"
         case .failed(let message): return message
         }
     }
