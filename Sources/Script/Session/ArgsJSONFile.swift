@@ -30,11 +30,11 @@ public enum ArgsJSONFile {
         return ArgumentRegistry.shared.arguments(fromArgsJSON: json)
     }
 
-    /// The args.json `load_args` reads: in `ckpt_dir`, else the first adapter, else the model
+    /// The args.json `load_args` reads: in `resume_from_checkpoint`, else the first adapter, else the model
     /// directory; in the directory itself or the run directory above a `checkpoint-N`.
     public static func locate(for arguments: ResolvedArguments) -> String? {
         var dirs: [String] = []
-        if let c = arguments.string("ckpt_dir") { dirs.append(c) }
+        if let c = arguments.string("resume_from_checkpoint") { dirs.append(c) }
         if let a = arguments.strings("adapters")?.first { dirs.append(a) }
         if let m = arguments.string("model") { dirs.append(m) }
         let fm = FileManager.default

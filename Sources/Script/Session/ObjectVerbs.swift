@@ -108,11 +108,11 @@ private func list(_ call: VerbCall, kind: String) throws {
     var rows: [[String]] = []
     switch kind {
     case "model":
-        rows = s.models.map { [$0.name == s.liveModel ? "*" : "", $0.name, $0.handle.path, $0.handle.summary] }
+        rows = s.models.map { [$0.name == s.liveModel ? "*" : " ", $0.name, $0.handle.path, $0.handle.summary] }
     case "adapter":
-        rows = s.adapters.map { [$0.name == s.liveAdapter ? "*" : "", $0.name, $0.handle.path, $0.handle.summary] }
+        rows = s.adapters.map { [$0.name == s.liveAdapter ? "*" : " ", $0.name, $0.handle.path, $0.handle.summary] }
     default:
-        rows = s.datasets.map { ["", $0.name, $0.handle.spec, "\($0.handle.rowCount) rows, \($0.handle.summary)"] }
+        rows = s.datasets.map { [" ", $0.name, $0.handle.spec, "\($0.handle.rowCount) rows, \($0.handle.summary)"] }
     }
     if rows.isEmpty {
         call.print("no \(kind)s loaded")
