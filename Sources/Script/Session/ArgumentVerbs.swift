@@ -27,6 +27,9 @@ private func runSet(_ call: VerbCall) throws {
     }
     try call.report(argumentErrors: parsed.errors)
     for (name, value) in parsed.values {
+        // tune's own command line has the last word over the script it runs
+        // (`tune train.tune --lora_rank 32` tries a variant without editing the file).
+        if call.session.settings[name]?.origin == .commandLine, call.interpreter.scriptFile != nil { continue }
         call.session.set(name, value, origin: origin(for: call, at: call.location))
     }
 }

@@ -60,8 +60,21 @@ private func runCommand(_ call: VerbCall, kind: CommandKind, command: Command) t
     if kind == .quantize, args.value("quant_method") == nil || args.value("quant_method") == ArgumentValue.none {
         throw call.error("quantize needs --quant_method (e.g. q4_k, q8_0)", at: call.endLocation)
     }
-    if call.checkOnly { return }
     let session = call.session
+    if call.checkOnly {
+        // Stand-ins for what the command would make, so the statements after it check out.
+        if case .swift(let c) = kind, Set<Command>.training.contains(c) {
+            let name = session.defaultName(for: "trained")
+            session.adapters.append(.init(name: name, handle: AdapterHandle(id: -1, path: name, summary: "")))
+            session.liveAdapter = name
+        } else if kind == .merge || kind == .quantize {
+            let name = session.defaultName(for: kind.name + "d")
+            session.models.append(.init(name: name, handle: ModelHandle(id: -1, path: name, summary: "")))
+            session.liveModel = name
+            session.liveAdapter = nil
+        }
+        return
+    }
     let request = CommandRequest(kind: kind, arguments: args, model: session.model?.handle,
                                  adapter: session.adapter?.handle, datasets: session.datasets.map(\.handle))
     let outcome: CommandOutcome
