@@ -1,6 +1,7 @@
 import CEditline
 import Foundation
 import Glibc
+import Synchronization
 import Script
 
 /// The terminal line editor: libedit through its readline interface (emacs keys, Ctrl-R
@@ -35,6 +36,7 @@ final class EditlineReader: LineReader {
     func read(prompt: String) -> LineInput {
         EditlineReader.interruptedAtPrompt = false
         interruptFlag.reset()
+        interruptCount.store(0, ordering: .relaxed)
         guard let raw = readline(prompt) else {
             if EditlineReader.interruptedAtPrompt { return .interrupted }
             return .end
@@ -65,6 +67,7 @@ final class EditlineReader: LineReader {
         while true {
             if interruptFlag.isRaised {
                 interruptFlag.reset()
+                interruptCount.store(0, ordering: .relaxed)
                 interruptedAtPrompt = true
                 fputs("^C", stdout)
                 return 10
