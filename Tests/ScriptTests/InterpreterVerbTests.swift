@@ -121,6 +121,18 @@ final class InterpreterVerbTests: XCTestCase {
         ])
     }
 
+    func testRenderADatasetRowMarksTheLossTokens() {
+        let h = Harness()
+        XCTAssertEqual(h.run("load model m.gguf\nload dataset d.jsonl as train\nrender dataset train 2"), 0,
+                       h.output.errors.description)
+        XCTAssertEqual(Array(h.output.lines.suffix(4)), [
+            "<user>q2<assistant>a2", "tokens (| between tokens, [..] carries loss):", "<user>|q2|<assistant>|[a2]",
+            "4 tokens, 1 carry loss (loss_scale default)",
+        ])
+        h.run("render dataset trian")
+        XCTAssertEqual(h.output.errors.map(\.description), ["test.tune:1:16: error: no dataset is called 'trian'; did you mean 'train'?"])
+    }
+
     func testCommandFlagsOverrideForOneCallAndArgsJSONIsWritten() throws {
         let dir = try temporaryDirectory()
         let h = Harness()

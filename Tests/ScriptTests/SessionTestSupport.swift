@@ -105,6 +105,11 @@ final class FakeBackend: EngineBackend {
         return RenderedPrompt(text: tokens.map(\.piece).joined(), tokens: tokens)
     }
 
+    func datasetRow(_ dataset: DatasetHandle, index: Int) throws -> [ChatMessage] {
+        guard index < dataset.rowCount else { throw BackendError.failed("\(dataset.spec) has \(dataset.rowCount) rows") }
+        return [ChatMessage(role: "user", content: "q\(index)"), ChatMessage(role: "assistant", content: "a\(index)")]
+    }
+
     func run(_ request: CommandRequest, cancel: CancellationFlag, progress: (ProgressEvent) -> Void) throws -> CommandOutcome {
         requests.append(request)
         progress(ProgressEvent(task: request.kind.name, completed: 1, total: 2, metrics: ["loss": 1.5]))

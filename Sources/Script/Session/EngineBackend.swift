@@ -20,6 +20,8 @@ public protocol EngineBackend: AnyObject {
     /// The chat template applied to a conversation, split into tokens, each marked with
     /// whether it carries loss under `arguments`' loss_scale.
     func render(model: ModelHandle, messages: [ChatMessage], arguments: ResolvedArguments) throws -> RenderedPrompt
+    /// One row of a loaded dataset as a conversation (after its columns are mapped), for `render`.
+    func datasetRow(_ dataset: DatasetHandle, index: Int) throws -> [ChatMessage]
 
     /// A long command (an ms-swift command, merge, quantize) over the session's live objects.
     func run(_ request: CommandRequest, cancel: CancellationFlag,

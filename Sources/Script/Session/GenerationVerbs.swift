@@ -10,8 +10,8 @@ let generationVerbs: [Verb] = [
          handler: runChat),
     Verb(name: "tokenize", group: .generation, usage: "tokenize TEXT...",
          summary: "Show the token ids and pieces the live model's tokenizer makes of TEXT.", handler: runTokenize),
-    Verb(name: "render", group: .generation, usage: "render [TEXT...]",
-         summary: "Show the chat template applied to TEXT (or to the chat so far): token boundaries and which tokens carry loss.",
+    Verb(name: "render", group: .generation, usage: "render [TEXT...]  |  render dataset NAME [ROW]",
+         summary: "Show the chat template applied to TEXT, a dataset row or the chat so far: token boundaries and which tokens carry loss.",
          handler: runRender),
 ]
 
@@ -81,13 +81,36 @@ private func runTokenize(_ call: VerbCall) throws {
     call.print("\(pieces.count) tokens")
 }
 
+/// `render dataset NAME [ROW]`: the dataset and row index, or nil for text.
+private func datasetRow(_ call: VerbCall) throws -> (DatasetHandle, Int)? {
+    let w = call.words
+    guard w.count >= 2, w[0].text == "dataset", !w[0].isQuoted else { return nil }
+    guard let dataset = call.session.datasets.first(where: { $0.name == w[1].text }) else {
+        let near = Suggest.nearest(w[1].text, among: call.session.datasets.map(\.name))
+        throw call.error("no dataset is called '\(w[1].text)'" + (near.first.map { "; did you mean '\($0)'?" } ?? ""),
+                         at: w[1].location)
+    }
+    var row = 0
+    if w.count > 2 {
+        guard let r = Int(w[2].text), r >= 0 else {
+            throw call.error("a row number counts from 0, got '\(w[2].text)'", at: w[2].location)
+        }
+        row = r
+        try call.requireNoWords(from: 3)
+    }
+    return (dataset.handle, row)
+}
+
 private func runRender(_ call: VerbCall) throws {
     let model = try call.requireModel()
+    let row = try datasetRow(call)
     let text = call.words.map(\.text).joined(separator: " ")
     if call.checkOnly { return }
     let args = call.interpreter.resolved(for: .sft, flags: [:])
     var messages = call.session.conversation
-    if !text.isEmpty {
+    if let (dataset, index) = row {
+        messages = systemMessages(args) + (try call.backend.datasetRow(dataset, index: index))
+    } else if !text.isEmpty {
         messages = systemMessages(args) + [ChatMessage(role: "user", content: text)]
     }
     guard !messages.isEmpty else {

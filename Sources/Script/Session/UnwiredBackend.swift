@@ -39,6 +39,10 @@ public final class UnwiredBackend: EngineBackend {
         throw unavailable("render")
     }
 
+    public func datasetRow(_ dataset: DatasetHandle, index: Int) throws -> [ChatMessage] {
+        throw unavailable("dataset rows")
+    }
+
     public func run(_ request: CommandRequest, cancel: CancellationFlag,
                     progress: (ProgressEvent) -> Void) throws -> CommandOutcome {
         throw unavailable(request.kind.name)
