@@ -172,12 +172,15 @@ public enum BackendError: Error, Equatable, CustomStringConvertible {
     case unavailable(operation: String)
     /// The operation failed; the message says why (a file, a shape, ...).
     case failed(String)
+    /// Ctrl-C stopped it at a safe point; nothing in the session was lost.
+    case cancelled(operation: String)
 
     public var description: String {
         switch self {
         case .unavailable(let op):
             return "'\(op)' is not available in this build yet (no engine for it is wired in)"
         case .failed(let message): return message
+        case .cancelled(let op): return "'\(op)' stopped by Ctrl-C; everything loaded is still here"
         }
     }
 }

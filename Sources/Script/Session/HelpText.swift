@@ -2,6 +2,7 @@
 enum HelpText {
     static func overview(_ table: VerbTable) -> [String] {
         var out = ["tune: load, fine-tune, merge, quantize and chat with language models, step by step.", ""]
+        let width = table.verbs.filter { $0.group != .commands }.map { ([$0.name] + $0.aliases).joined(separator: "/").count }.max() ?? 0
         for group in Verb.Group.allCases {
             let verbs = table.verbs.filter { $0.group == group }
             guard !verbs.isEmpty else { continue }
@@ -12,10 +13,9 @@ enum HelpText {
                 out.append("      each takes the --flags of the ms-swift command of that name (help sft)")
                 continue
             }
-            let width = verbs.map(\.name.count).max() ?? 0
             for v in verbs {
                 let names = ([v.name] + v.aliases).joined(separator: "/")
-                out.append("  " + names + String(repeating: " ", count: max(2, width + 8 - names.count)) + v.summary)
+                out.append("  " + names + String(repeating: " ", count: width + 2 - names.count) + v.summary)
             }
         }
         out += ["", "help VERB or help ARGUMENT (or ?ARGUMENT) explains one; help PARTIAL lists matching names."]

@@ -28,9 +28,10 @@ private func runHelp(_ call: VerbCall) throws {
             + (near.isEmpty ? "" : "; did you mean " + near.map { "'\($0)'" }.joined(separator: " or ") + "?"),
             at: call.words[0].location)
     }
-    for v in verbMatches { call.print("\(v.name)  (command)  \(v.summary)") }
-    for spec in matches.prefix(60) {
-        call.print("\(spec.name)  \(HelpText.firstSentence(spec.help))")
-    }
+    let shown = matches.prefix(60)
+    let width = (verbMatches.map(\.name.count) + shown.map(\.name.count)).max() ?? 0
+    func pad(_ name: String) -> String { name + String(repeating: " ", count: width + 2 - name.count) }
+    for v in verbMatches { call.print(pad(v.name) + "(command) " + v.summary) }
+    for spec in shown { call.print(pad(spec.name) + HelpText.firstSentence(spec.help)) }
     if matches.count > 60 { call.print("... and \(matches.count - 60) more; type more of the name") }
 }
