@@ -4,12 +4,15 @@ import Script
 
 /// The ways in: each returns tune's exit status.
 enum Modes {
+    static var historyPath: String {
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
+        return (home as NSString).appendingPathComponent(".tune_history")
+    }
+
     static func repl(backend: EngineBackend) -> Int32 {
         let output = ConsoleOutput()
         let interpreter = Interpreter(backend: backend, output: output, cancel: interruptFlag, interactive: true)
-        let home = ProcessInfo.processInfo.environment["HOME"] ?? NSHomeDirectory()
-        let reader = EditlineReader(historyPath: (home as NSString).appendingPathComponent(".tune_history"),
-                                    output: output, completer: Completer(interpreter: interpreter))
+        let reader = EditlineReader(historyPath: historyPath, output: output, completer: Completer(interpreter: interpreter))
         Signals.catchInterrupts()
         output.line("tune \(Usage.version): help lists the commands, help NAME explains one; exit or Ctrl-D leaves")
         let loop = InputLoop(interpreter: interpreter, reader: reader, file: "<repl>",
@@ -21,7 +24,7 @@ enum Modes {
 
     static func script(path: String?, presets: [String], check: Bool, backend: EngineBackend) -> Int32 {
         let output = ConsoleOutput()
-        let interpreter = Interpreter(backend: backend, output: output)
+        let interpreter = Interpreter(backend: backend, output: output, cancel: interruptFlag)
         interpreter.checkOnly = check
         if !presets.isEmpty {
             let parsed = ArgumentRegistry.shared.parseArguments(presets)
@@ -43,6 +46,13 @@ enum Modes {
         guard let text = String(data: data, encoding: .utf8) else {
             output.diagnostic(Diagnostic("script '\(path)' is not UTF-8 text", at: nil))
             return 2
+        }
+        if !check, isatty(0) == 1, isatty(1) == 1 {
+            // On a terminal a script may end in `chat`, and Ctrl-C stops the running verb
+            // (which stops the script) instead of killing the process.
+            interpreter.input = EditlineReader(historyPath: historyPath, output: output,
+                                               completer: Completer(interpreter: interpreter))
+            Signals.catchInterrupts()
         }
         let failures = interpreter.runScript(text, file: path)
         if check {

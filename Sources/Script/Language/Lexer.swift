@@ -83,14 +83,14 @@ struct Lexer {
                 output.incomplete = .trailingBackslash
             } else {
                 if lineStart == nil { lineStart = pos }
-                if let word = readWord() { words.append(word) }
+                words.append(readWord())
                 lineEnd = pos
             }
         }
         finish(&self)
     }
 
-    private mutating func readWord() -> Word? {
+    private mutating func readWord() -> Word {
         let start = location
         let startIndex = pos
         var parts: [Word.Part] = []

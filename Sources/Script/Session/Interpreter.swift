@@ -81,10 +81,9 @@ public final class Interpreter {
         var out: [ExpandedWord] = []
         var errors: [Diagnostic] = []
         for word in words {
-            if word.isBareVariable, case .variable(let name, let loc) = word.parts[0],
+            if word.isBareVariable, case .variable(let name, _) = word.parts[0],
                case .list(let items)? = session.value(canonical(name))
             {
-                _ = loc
                 out += items.flatMap(\.words).map { ExpandedWord(text: $0, location: word.location, isQuoted: true) }
                 continue
             }
