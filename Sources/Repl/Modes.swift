@@ -66,9 +66,20 @@ enum Modes {
     /// as with ms-swift's own argument parser; anything else that fails is 1.
     static func oneShot(words: [String], check: Bool, backend: EngineBackend) -> Int32 {
         let output = ConsoleOutput()
-        let interpreter = Interpreter(backend: backend, output: output)
+        let interpreter = Interpreter(backend: backend, output: output, cancel: interruptFlag)
         interpreter.checkOnly = check
         guard var statement = Statement.fromCommandLine(words) else { return 2 }
+        // `tune infer --model M` without a dataset is a conversation: read it from the
+        // terminal, or line by line from standard input.
+        if !check {
+            if isatty(0) == 1 {
+                interpreter.input = EditlineReader(historyPath: historyPath, output: output,
+                                                   completer: Completer(interpreter: interpreter))
+                Signals.catchInterrupts()
+            } else {
+                interpreter.input = PlainReader()
+            }
+        }
         if statement.verb.hasPrefix("?") {
             statement = Parser.parse(words.joined(separator: " "), file: "<command line>").statements.first ?? statement
         }

@@ -205,8 +205,9 @@ final class InterpreterVerbTests: XCTestCase {
         ], interactive: false)
         try ArgsJSONFile.write(trained, toDirectory: run)
         let h = Harness()
-        XCTAssertEqual(h.run("infer --adapters \(ckpt)\ninfer --adapters \(ckpt) --system Other --load_data_args true"), 0,
+        XCTAssertEqual(h.run("infer --adapters \(ckpt) --val_dataset v.jsonl\ninfer --adapters \(ckpt) --system Other --load_data_args true"), 0,
                        h.output.errors.description)
+        guard h.backend.requests.count == 2 else { return XCTFail("expected two infer runs") }
         let first = h.backend.requests[0].arguments
         XCTAssertEqual(first.string("model"), "base-model")
         XCTAssertEqual(first.string("train_type"), "full")

@@ -148,4 +148,35 @@ final class SessionFlowTests: XCTestCase {
         h.run("load model m.gguf\nchat")
         XCTAssertEqual(h.output.errors.map(\.message), ["chat needs a terminal or standard input to read from; in a script file use ask"])
     }
+
+    func testInferWithoutADatasetIsAConversation() {
+        let h = Harness()
+        h.interpreter.input = ScriptedReader([.line("hi"), .line("/exit")])
+        XCTAssertEqual(h.run("infer --model m.gguf --adapters out/ckpt --temperature 0"), 0, h.output.errors.description)
+        XCTAssertEqual(h.session.liveModel, "m")
+        XCTAssertEqual(h.session.liveAdapter, "ckpt")
+        XCTAssertEqual(h.backend.generations.count, 1)
+        XCTAssertEqual(h.backend.generations[0].arguments.double("temperature"), 0)
+        XCTAssertEqual(h.output.streamed, "echo: hi\n")
+        XCTAssertEqual(h.backend.requests.count, 0)
+        XCTAssertNil(h.session.value("temperature"), "the call's flags stay with the call")
+    }
+
+    func testInferOverADatasetGoesToTheEngine() {
+        let h = Harness()
+        XCTAssertEqual(h.run("load model m.gguf\ninfer --val_dataset test.jsonl --metric acc"), 0, h.output.errors.description)
+        XCTAssertEqual(h.backend.requests.map(\.kind), [.swift(.infer)])
+        XCTAssertEqual(h.backend.requests[0].arguments.strings("val_dataset"), ["test.jsonl"])
+        XCTAssertEqual(h.backend.generations.count, 0)
+    }
+
+    func testInferNeedsAModelAndSomewhereToRead() {
+        let h = Harness()
+        h.interpreter.input = ScriptedReader([])
+        h.run("infer")
+        XCTAssertEqual(h.output.errors.map(\.message), ["infer needs --model (or a loaded model), or --val_dataset to answer a dataset"])
+        let h2 = Harness()
+        h2.run("infer --model m.gguf")
+        XCTAssertEqual(h2.output.errors.map(\.message), ["infer without --val_dataset is a conversation: it needs a terminal or standard input"])
+    }
 }

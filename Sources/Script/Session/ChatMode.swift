@@ -8,10 +8,12 @@ struct ChatMode {
     let call: VerbCall
     let model: ModelHandle
     let input: LineReader
+    /// The generation settings (the session's, or an `infer` call's with its flags).
+    var arguments: ResolvedArguments?
 
     func run() throws {
         let session = call.session
-        let args = call.interpreter.resolved(for: .infer, flags: [:])
+        let args = arguments ?? call.interpreter.resolved(for: .infer, flags: [:])
         if session.conversation.isEmpty { session.conversation = systemMessages(args) }
         if call.output.isTerminal { call.output.line(Self.banner) }
         while true {

@@ -61,6 +61,10 @@ private func runCommand(_ call: VerbCall, kind: CommandKind, command: Command) t
         throw call.error("quantize needs --quant_method (e.g. q4_k, q8_0)", at: call.endLocation)
     }
     let session = call.session
+    if kind == .swift(.infer), args.strings("val_dataset")?.isEmpty != false, args.bool("load_data_args") != true {
+        try interactiveInfer(call, arguments: args, modelGiven: flags["model"] != nil)
+        return
+    }
     if call.checkOnly {
         // Stand-ins for what the command would make, so the statements after it check out.
         if case .swift(let c) = kind, Set<Command>.training.contains(c) {
@@ -106,4 +110,33 @@ private func runCommand(_ call: VerbCall, kind: CommandKind, command: Command) t
         session.liveAdapter = name
         call.print("adapter \(name) is now live")
     }
+}
+
+/// `infer` without a dataset is a conversation, as in ms-swift: the model (and adapters) named
+/// by the call are loaded unless already live, then `chat` runs with the call's settings.
+private func interactiveInfer(_ call: VerbCall, arguments args: ResolvedArguments, modelGiven: Bool) throws {
+    let session = call.session
+    let wanted = args.string("model")
+    if wanted == nil && session.model == nil {
+        throw call.error("infer needs --model (or a loaded model), or --val_dataset to answer a dataset")
+    }
+    if call.checkOnly { return }
+    guard let input = call.interpreter.input else {
+        throw call.error("infer without --val_dataset is a conversation: it needs a terminal or standard input")
+    }
+    if let path = wanted, modelGiven || session.model == nil, session.model?.handle.path != path {
+        let handle = try call.backend.loadModel(path: path, arguments: args, progress: call.output.progress)
+        let name = session.defaultName(for: path)
+        session.models.append(.init(name: name, handle: handle))
+        session.liveModel = name
+        session.liveAdapter = nil
+    }
+    let model = try call.requireModel()
+    for path in args.strings("adapters") ?? [] where session.adapter?.handle.path != path {
+        let handle = try call.backend.loadAdapter(path: path, model: model.handle, arguments: args)
+        let name = session.defaultName(for: path)
+        session.adapters.append(.init(name: name, handle: handle))
+        session.liveAdapter = name
+    }
+    try ChatMode(call: call, model: model.handle, input: input, arguments: args).run()
 }
