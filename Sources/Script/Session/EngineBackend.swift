@@ -1,5 +1,12 @@
 /// What the session's verbs ask of the engine. Everything crossing this boundary is a value;
 /// the backend keeps the real objects and names them by handle id.
+///
+/// Contract: arguments arrive resolved (`ResolvedArguments.value` gives explicit, derived or
+/// documented values); long calls check `cancel` at safe points and then return
+/// (`Generation.stopReason == .cancelled`) or throw `BackendError.cancelled`; an operation this
+/// build cannot do throws `BackendError.unavailable` (never a pretend result); progress goes
+/// through the callback only (no terminal output). The session writes args.json into
+/// `CommandOutcome.outputDir`, so the backend does not.
 public protocol EngineBackend: AnyObject {
     /// Engine version and BLAS core in use, one line each (for `tune --version`, `show engine`).
     var engineDescription: [String] { get }
