@@ -133,4 +133,21 @@ final class ParserTests: XCTestCase {
         XCTAssertEqual(s.arguments.map(\.location.column), [5, 13, 17, 29])
         XCTAssertEqual(s.text, "sft --model 'a b' --lora_rank 8")
     }
+
+    /// Scripts come from outside: no input may crash the lexer, and every place it reports
+    /// lies inside the text.
+    func testArbitraryTextNeverCrashesAndPlacesStayInside() {
+        let alphabet: [Character] = ["a", "-", " ", "\t", "\n", "'", "\"", "\\", "$", "{", "}", "#", "?", "小", "\r\n"]
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let text = String((0..<Int.random(in: 0...40, using: &rng)).map { _ in alphabet.randomElement(using: &rng)! })
+            let r = Parser.parse(text, file: "f")
+            let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline)
+            for loc in r.diagnostics.compactMap(\.location) + r.statements.flatMap({ [$0.location] + $0.arguments.map(\.location) }) {
+                XCTAssertTrue(loc.line >= 1 && loc.line <= lines.count, "line \(loc.line) in \(text.debugDescription)")
+                XCTAssertTrue(loc.column >= 1 && loc.column <= lines[loc.line - 1].count + 1, "column in \(text.debugDescription)")
+            }
+            _ = Parser.needsMoreInput(text)
+        }
+    }
 }
