@@ -17,6 +17,8 @@ enum Modes {
         output.line("tune \(Usage.version): help lists the commands, help NAME explains one; exit or Ctrl-D leaves")
         let loop = InputLoop(interpreter: interpreter, reader: reader, file: "<repl>",
                              stopsAtError: false, failureExitCode: 0)
+        let session = interpreter.session
+        loop.prompt = { InputLoop.prompt(for: session) }
         let code = loop.run()
         if interpreter.exitCode == nil { output.stream("\n") }
         return code

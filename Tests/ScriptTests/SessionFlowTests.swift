@@ -179,4 +179,14 @@ final class SessionFlowTests: XCTestCase {
         h2.run("infer --model m.gguf")
         XCTAssertEqual(h2.output.errors.map(\.message), ["infer without --val_dataset is a conversation: it needs a terminal or standard input"])
     }
+
+    func testThePromptNamesTheLiveModelAndAdapter() {
+        let h = Harness(interactive: true)
+        let reader = ScriptedReader([.line("load model m.gguf as small"), .line("load adapter a as mine"), .line("use base")])
+        let loop = InputLoop(interpreter: h.interpreter, reader: reader, file: "<repl>", stopsAtError: false, failureExitCode: 0)
+        let session = h.session
+        loop.prompt = { InputLoop.prompt(for: session) }
+        XCTAssertEqual(loop.run(), 0)
+        XCTAssertEqual(reader.prompts, ["tune> ", "tune[small]> ", "tune[small+mine]> ", "tune[small]> "])
+    }
 }

@@ -4,7 +4,8 @@ public final class InputLoop {
     public let interpreter: Interpreter
     private let reader: CountingReader
     private let file: String
-    private let prompt: String
+    /// The prompt for a new statement; the REPL's names the live model and adapter.
+    public var prompt: () -> String
     private let continuationPrompt: String
     /// A script on standard input stops at its first error; the REPL and `--check` go on.
     private let stopsAtError: Bool
@@ -16,11 +17,17 @@ public final class InputLoop {
         self.interpreter = interpreter
         self.reader = CountingReader(reader)
         self.file = file
-        self.prompt = prompt
+        self.prompt = { prompt }
         self.continuationPrompt = continuationPrompt
         self.stopsAtError = stopsAtError
         self.failureExitCode = failureExitCode
         interpreter.input = self.reader
+    }
+
+    /// `tune> `, or `tune[MODEL+ADAPTER]> ` while a model is live.
+    public static func prompt(for session: Session) -> String {
+        guard let model = session.liveModel else { return "tune> " }
+        return "tune[\(model)\(session.liveAdapter.map { "+" + $0 } ?? "")]> "
     }
 
     /// Runs until the end of input or `exit`; returns the exit code.
@@ -29,7 +36,7 @@ public final class InputLoop {
         var firstLine = 1
         var failed = false
         while true {
-            let input = reader.read(prompt: buffer.isEmpty ? prompt : continuationPrompt)
+            let input = reader.read(prompt: buffer.isEmpty ? prompt() : continuationPrompt)
             switch input {
             case .interrupted:
                 buffer = ""
