@@ -30,6 +30,8 @@ let package = Package(
         .testTarget(
             name: "EngineTests", dependencies: ["Engine"], path: "Tests/EngineTests"),
         .testTarget(name: "ScriptTests", dependencies: ["Script"], path: "Tests/ScriptTests"),
+        // Drives the built `tune` binary (transcripts, a pseudo-terminal through tmux).
+        .testTarget(name: "ReplTests", dependencies: ["Repl"], path: "Tests/ReplTests"),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,142 @@
+/// The ms-swift commands, `merge` and `quantize`: long verbs that the backend runs.
+let commandVerbs: [Verb] = Command.allCases.map { command in
+    Verb(name: command.rawValue, group: .commands, usage: "\(command.rawValue) [--NAME VALUE...]",
+         summary: commandSummaries[command] ?? "",
+         changesSession: true, handler: { try runCommand($0, kind: .swift(command), command: command) })
+} + [
+    Verb(name: "merge", group: .commands, usage: "merge [--NAME VALUE...]   (merge-lora's arguments)",
+         summary: "Fold the live adapter into the live model; the merged model becomes live.",
+         changesSession: true, handler: { try runCommand($0, kind: .merge, command: .mergeLora) }),
+    Verb(name: "quantize", group: .commands, usage: "quantize --quant_method METHOD [--NAME VALUE...]   (export's arguments)",
+         summary: "Quantize the live model in memory (e.g. --quant_method q4_k); the result becomes live.",
+         changesSession: true, handler: { try runCommand($0, kind: .quantize, command: .export) }),
+]
+
+private let commandSummaries: [Command: String] = [
+    .pt: "Continue pre-training the live model on the datasets.",
+    .sft: "Supervised fine-tuning (LoRA or full) of the live model on the datasets.",
+    .rlhf: "Preference or reward training (DPO, KTO, GRPO, ...).",
+    .infer: "Answer a dataset (--val_dataset) or run ms-swift's interactive inference.",
+    .deploy: "Serve the live model over an OpenAI-compatible HTTP API.",
+    .app: "A web chat page over the model.",
+    .eval: "Evaluate the model on benchmark datasets.",
+    .export: "Write the model: merged, quantized, GGUF or safetensors, Ollama Modelfile.",
+    .sample: "Sample many answers per prompt (for rejection sampling and distillation).",
+    .mergeLora: "Merge LoRA adapters into the base model and write it out.",
+    .webUI: "ms-swift's web interface.",
+    .rollout: "A rollout server for GRPO training.",
+]
+
+private func runCommand(_ call: VerbCall, kind: CommandKind, command: Command) throws {
+    var words = call.words
+    var fileValues: [String: ArgumentValue] = [:]
+    // ms-swift also accepts a JSON file of arguments as the first word.
+    if let first = words.first, !first.isFlag, first.text.hasSuffix(".json") {
+        do {
+            let saved = try ArgsJSONFile.read(path: first.text)
+            for (name, value) in saved.values {
+                if let spec = call.registry.spec(name), spec.commands.contains(command) { fileValues[name] = value }
+            }
+        } catch {
+            throw call.error("\(error)", at: first.location)
+        }
+        words.removeFirst()
+    } else if let first = words.first, !first.isFlag,
+              first.text.hasSuffix(".yaml") || first.text.hasSuffix(".yml") {
+        throw call.error("argument files in YAML are not read by tune; write them as JSON (args.json style)",
+                         at: first.location)
+    }
+    let parsed = FlagWords.parse(words, command: command)
+    try call.report(argumentErrors: parsed.errors)
+    var flags = fileValues
+    for (name, value) in parsed.values { flags[name] = value }
+    let args = call.interpreter.resolved(for: command, flags: flags)
+    if kind == .merge {
+        _ = try call.requireModel()
+        guard call.session.adapter != nil else {
+            throw call.error("merge needs a live adapter; load adapter PATH or use adapter NAME first")
+        }
+    }
+    if kind == .quantize, args.value("quant_method") == nil || args.value("quant_method") == ArgumentValue.none {
+        throw call.error("quantize needs --quant_method (e.g. q4_k, q8_0)", at: call.endLocation)
+    }
+    let session = call.session
+    if kind == .swift(.infer), args.strings("val_dataset")?.isEmpty != false, args.bool("load_data_args") != true {
+        try interactiveInfer(call, arguments: args, modelGiven: flags["model"] != nil)
+        return
+    }
+    if call.checkOnly {
+        // Stand-ins for what the command would make, so the statements after it check out.
+        if case .swift(let c) = kind, Set<Command>.training.contains(c) {
+            let name = session.defaultName(for: "trained")
+            session.adapters.append(.init(name: name, handle: AdapterHandle(id: -1, path: name, summary: "")))
+            session.liveAdapter = name
+        } else if kind == .merge || kind == .quantize {
+            let name = session.defaultName(for: kind.name + "d")
+            session.models.append(.init(name: name, handle: ModelHandle(id: -1, path: name, summary: "")))
+            session.liveModel = name
+            session.liveAdapter = nil
+        }
+        return
+    }
+    let request = CommandRequest(kind: kind, arguments: args, model: session.model?.handle,
+                                 adapter: session.adapter?.handle, datasets: session.datasets.map(\.handle))
+    let outcome: CommandOutcome
+    do {
+        outcome = try call.backend.run(request, cancel: call.interpreter.cancel, progress: call.output.progress)
+    } catch let e as BackendError {
+        if case .unavailable = e { throw call.error(e.description + "; tune --check still validates its arguments") }
+        throw call.error(e.description)
+    }
+    outcome.report.forEach(call.print)
+    if let dir = outcome.outputDir {
+        do {
+            let path = try ArgsJSONFile.write(args, toDirectory: dir)
+            call.print("arguments written to \(path)")
+        } catch {
+            throw call.error("could not write args.json into \(dir): \(error)")
+        }
+    }
+    if let model = outcome.model {
+        let name = session.defaultName(for: model.path)
+        session.models.append(.init(name: name, handle: model))
+        session.liveModel = name
+        session.liveAdapter = nil
+        call.print("model \(name) is now live")
+    }
+    if let adapter = outcome.adapter {
+        let name = session.defaultName(for: adapter.path)
+        session.adapters.append(.init(name: name, handle: adapter))
+        session.liveAdapter = name
+        call.print("adapter \(name) is now live")
+    }
+}
+
+/// `infer` without a dataset is a conversation, as in ms-swift: the model (and adapters) named
+/// by the call are loaded unless already live, then `chat` runs with the call's settings.
+private func interactiveInfer(_ call: VerbCall, arguments args: ResolvedArguments, modelGiven: Bool) throws {
+    let session = call.session
+    let wanted = args.string("model")
+    if wanted == nil && session.model == nil {
+        throw call.error("infer needs --model (or a loaded model), or --val_dataset to answer a dataset")
+    }
+    if call.checkOnly { return }
+    guard let input = call.interpreter.input else {
+        throw call.error("infer without --val_dataset is a conversation: it needs a terminal or standard input")
+    }
+    if let path = wanted, modelGiven || session.model == nil, session.model?.handle.path != path {
+        let handle = try call.backend.loadModel(path: path, arguments: args, progress: call.output.progress)
+        let name = session.defaultName(for: path)
+        session.models.append(.init(name: name, handle: handle))
+        session.liveModel = name
+        session.liveAdapter = nil
+    }
+    let model = try call.requireModel()
+    for path in args.strings("adapters") ?? [] where session.adapter?.handle.path != path {
+        let handle = try call.backend.loadAdapter(path: path, model: model.handle, arguments: args)
+        let name = session.defaultName(for: path)
+        session.adapters.append(.init(name: name, handle: handle))
+        session.liveAdapter = name
+    }
+    try ChatMode(call: call, model: model.handle, input: input, arguments: args).run()
+}
