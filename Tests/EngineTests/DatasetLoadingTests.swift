@@ -1,0 +1,153 @@
+import XCTest
+@testable import Engine
+
+/// Each row shape ms-swift accepts, read from hand-written fixtures and compared with the
+/// conversation ms-swift's preprocessors make of it (rules in swift/dataset/preprocessor/core.py).
+final class DatasetLoadingTests: XCTestCase {
+    typealias F = DatasetFixtures
+
+    func testMessagesRowsKeepRolesAndTakeTheSystemColumn() throws {
+        let d = try F.load("messages.jsonl")
+        XCTAssertEqual(F.pairs(d), [
+            [["system", "You are terse."], ["user", "2+2?"], ["assistant", "4"]],
+            [["system", "Use tools."], ["user", "Weather in Paris?"], ["assistant", "Let me check."],
+             ["tool", "{\"temp\": 18}"], ["assistant", "18 °C."]],
+            [["user", "Hi"], ["assistant", "Hello!"], ["user", "Bye"], ["assistant", "Goodbye."]],
+        ])
+        // The blank second line is skipped, and rows remember their lines.
+        XCTAssertEqual(d.rows.map(\.line), [1, 3, 4])
+        XCTAssertEqual(d.droppedRows, [])
+    }
+
+    func testShareGPTFromValueRolesAreMapped() throws {
+        XCTAssertEqual(F.pairs(try F.load("sharegpt.jsonl")), [
+            [["system", "Be kind."], ["user", "Hello"], ["assistant", "Hi there"]],
+            [["system", "Row system"], ["user", "Look it up"], ["assistant", "Searching"], ["tool", "found 3"],
+             ["assistant", "Three results."]],
+        ])
+    }
+
+    func testShareGPTHumanAssistantPairs() throws {
+        XCTAssertEqual(F.pairs(try F.load("sharegpt_pairs.jsonl")), [
+            [["system", "You are a poet."], ["user", "A line about rain?"], ["assistant", "Rain writes on the window."],
+             ["user", "Another?"], ["assistant", "Grey ink, soft hands."]],
+        ])
+    }
+
+    func testAlpacaJoinsInstructionAndInput() throws {
+        let d = try F.load("alpaca.json")
+        XCTAssertEqual(F.pairs(d), [
+            [["user", "Translate to French.\nGood morning"], ["assistant", "Bonjour"]],
+            [["user", "Name a prime number."], ["assistant", "7"]],
+            [["system", "You count."], ["user", "1, 2, 3, ?"], ["assistant", "4"]],
+        ])
+        XCTAssertEqual(d.rows.map(\.line), [1, 2, 3])
+    }
+
+    func testQueryResponseWithHistoryAndResponseLists() throws {
+        XCTAssertEqual(F.pairs(try F.load("query_response.jsonl")), [
+            [["system", "Math tutor."], ["user", "2*2?"], ["assistant", "4"], ["user", "And 3*3?"], ["assistant", "9"]],
+            [["user", "Colour of the sky?"], ["assistant", "Blue"]],
+            [["user", "first"], ["assistant", "one"], ["user", "Say hi"], ["assistant", "hi"]],
+        ])
+    }
+
+    func testAutomaticAliasesMatchCaseInsensitively() throws {
+        XCTAssertEqual(F.pairs(try F.load("aliases.jsonl")), [
+            [["system", "Short answers."], ["user", "Capital of Italy?"], ["assistant", "Rome"]],
+            [["user", "Largest ocean?"], ["assistant", "Pacific"]],
+        ])
+    }
+
+    func testTwoAliasesForOneMissingColumnIsAnError() throws {
+        XCTAssertThrowsError(try F.load("ambiguous.jsonl")) { e in
+            let text = "\(e)"
+            XCTAssertTrue(text.contains("prompt, question"), text)
+            XCTAssertTrue(text.contains("--columns"), text)
+        }
+    }
+
+    func testCSVQuotingAndColumnsRemapping() throws {
+        var o = F.inOrder
+        o.columns = ["text1": "query", "text2": "response"]
+        let d = try F.load("columns.csv", o)
+        XCTAssertEqual(F.pairs(d), [
+            [["user", "Hello, world?"], ["assistant", "Hi, \"friend\"."]],
+            [["user", "multi"], ["assistant", "line one\r\nline two"]],
+            [["user", ""], ["assistant", "empty query"]],
+        ])
+        // Records start on lines 2, 3 and 5 (the second spans two lines).
+        XCTAssertEqual(d.rows.map(\.line), [2, 3, 5])
+    }
+
+    func testCSVWithoutKnownColumnsDropsEveryRow() throws {
+        XCTAssertThrowsError(try F.load("columns.csv")) { e in
+            XCTAssertTrue("\(e)".contains("every row was dropped (3)"), "\(e)")
+        }
+    }
+
+    func testCSVErrorsNameTheLine() throws {
+        XCTAssertThrowsError(try F.load("unclosed.csv")) { e in
+            XCTAssertEqual("\(e)", F.path("unclosed.csv") + ":2: a quoted field is not closed")
+        }
+        XCTAssertThrowsError(try F.load("wrong_count.csv")) { e in
+            XCTAssertEqual("\(e)", F.path("wrong_count.csv") + ":2: the record has 3 fields but the header has 2")
+        }
+    }
+
+    func testTextAndTextColumnRowsArePretraining() throws {
+        let txt = try F.load("pretrain.txt")
+        XCTAssertEqual(F.pairs(txt), [[["assistant", "The quick brown fox jumps over the lazy dog."]],
+                                      [["assistant", "A second document, one line long."]]])
+        XCTAssertEqual(txt.rows.map(\.line), [1, 3])
+        XCTAssertTrue(txt.rows.allSatisfy(\.isPretraining))
+        let jsonl = try F.load("text_only.jsonl")
+        XCTAssertEqual(F.pairs(jsonl), [[["assistant", "Raw pretraining text, no prompt."]]])
+    }
+
+    func testJSONObjectOfColumns() throws {
+        XCTAssertEqual(F.pairs(try F.load("columnar.json")), [
+            [["user", "one?"], ["assistant", "1"]], [["user", "two?"], ["assistant", "2"]],
+        ])
+    }
+
+    func testFolderReadsSupportedFilesInSortedOrder() throws {
+        let d = try F.load("folder")
+        XCTAssertEqual(d.rows.map { $0.messages.last!.content }, ["A", "B", "C"])
+        XCTAssertEqual(d.rows.map { ($0.file as NSString).lastPathComponent }, ["a.jsonl", "b.csv", "c.json"])
+    }
+
+    func testBadJSONLineNamesFileAndLine() throws {
+        for strict in [true, false] {
+            var o = F.inOrder
+            o.strict = strict
+            XCTAssertThrowsError(try F.load("bad_json.jsonl", o)) { e in
+                let text = "\(e)"
+                XCTAssertTrue(text.hasPrefix(F.path("bad_json.jsonl") + ":3: invalid JSON"), text)
+            }
+        }
+        XCTAssertThrowsError(try F.load("not_object.jsonl")) { e in
+            XCTAssertEqual("\(e)", F.path("not_object.jsonl") + ":2: expected a JSON object, found an array")
+        }
+    }
+
+    func testOverlongLineIsAnError() throws {
+        var o = F.inOrder
+        o.maxLineBytes = 40
+        XCTAssertThrowsError(try F.load("messages.jsonl", o)) { e in
+            XCTAssertEqual("\(e)", F.path("messages.jsonl") + ":1: the line is longer than 40 bytes")
+        }
+    }
+
+    func testMissingFileAndHubIds() throws {
+        XCTAssertThrowsError(try Dataset.load("/nonexistent/data.jsonl", options: F.inOrder)) { e in
+            XCTAssertTrue("\(e)".contains("no such file or folder"), "\(e)")
+        }
+        XCTAssertThrowsError(try Dataset.load("hf::someone/some-data", options: F.inOrder)) { e in
+            XCTAssertTrue("\(e)".contains("there is no dataset hub here"), "\(e)")
+        }
+        XCTAssertThrowsError(try Dataset.load(F.path("alpaca.json") + ":train", options: F.inOrder)) { e in
+            XCTAssertTrue("\(e)".contains("apply only to built-in datasets"), "\(e)")
+        }
+    }
+}
