@@ -67,6 +67,14 @@ final class DatasetLoadingTests: XCTestCase {
         }
     }
 
+    func testCapitalizedAlpacaColumnsAreNotAlpaca() throws {
+        // ms-swift picks the Alpaca shape by the exact names; Instruction and Input are then two
+        // candidates for the query, which is reported instead of silently losing both.
+        XCTAssertThrowsError(try F.load("alpaca_capitalized.jsonl")) { e in
+            XCTAssertTrue("\(e)".contains("columns input, instruction could each be the query"), "\(e)")
+        }
+    }
+
     func testCSVQuotingAndColumnsRemapping() throws {
         var o = F.inOrder
         o.columns = ["text1": "query", "text2": "response"]

@@ -11,10 +11,11 @@ struct RowNormalizer {
     /// Renames the table's columns and picks its shape.
     func prepare(_ table: inout RawTable) throws -> Shape {
         try ColumnMapping.apply(ColumnMapping.renames(columns.sorted { $0.key < $1.key }, columns: table.columns), to: &table)
-        let lower = Set(table.columns.map { $0.lowercased() })
+        // ms-swift tests the exact names here (the renames after it ignore case).
+        let present = Set(table.columns)
         let shape: Shape
-        if ColumnMapping.messagesAliases.contains(where: lower.contains) { shape = .messages }
-        else if lower.contains("instruction") && lower.contains("input") { shape = .alpaca }
+        if ColumnMapping.messagesAliases.contains(where: { present.contains($0) }) { shape = .messages }
+        else if present.contains("instruction") && present.contains("input") { shape = .alpaca }
         else { shape = .queryResponse }
         guard autoColumnMapping else { return shape }
         var mapping = ColumnMapping.aliases(ColumnMapping.systemAliases, to: "system")
