@@ -125,6 +125,16 @@ final class DatasetLoadingTests: XCTestCase {
         XCTAssertEqual(d.rows.map { ($0.file as NSString).lastPathComponent }, ["a.jsonl", "b.csv", "c.json"])
     }
 
+    func testFolderWithALinkBackUpIsReadOnce() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tune-dataset-loop-\(getpid())").path
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir + "/inner", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "{\"query\": \"q\", \"response\": \"r\"}\n".write(toFile: dir + "/inner/a.jsonl", atomically: true, encoding: .utf8)
+        try FileManager.default.createSymbolicLink(atPath: dir + "/inner/up", withDestinationPath: dir)
+        XCTAssertEqual(try Dataset.load(dir, options: F.inOrder).count, 1)
+    }
+
     func testBadJSONLineNamesFileAndLine() throws {
         for strict in [true, false] {
             var o = F.inOrder

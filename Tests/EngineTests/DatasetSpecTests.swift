@@ -27,7 +27,7 @@ final class DatasetSpecTests: XCTestCase {
         XCTAssertThrowsError(try DatasetSpec(parsing: "a.jsonl#ten", fileExists: none)) { e in
             XCTAssertTrue("\(e)".contains("positive whole number, not 'ten'"), "\(e)")
         }
-        XCTAssertThrowsError(try DatasetSpec(parsing: "a.jsonl#999999999999", fileExists: none))
+        XCTAssertThrowsError(try DatasetSpec(parsing: "a.jsonl#10000001", fileExists: none))
         XCTAssertThrowsError(try DatasetSpec(parsing: "xx::a", fileExists: none)) { e in
             XCTAssertTrue("\(e)".contains("unknown hub prefix 'xx::'"), "\(e)")
         }

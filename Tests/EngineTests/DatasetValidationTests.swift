@@ -18,6 +18,7 @@ final class DatasetValidationTests: XCTestCase {
         XCTAssertEqual(reasons[4], "message 1: the content must be a string, found a number")
         XCTAssertEqual(reasons[5], "message 1 has an unknown role 'narrator'")
         XCTAssertTrue(d.droppedRows.allSatisfy { $0.file == F.path("bad_rows.jsonl") })
+        XCTAssertTrue(d.summary.hasPrefix("2 rows; 6 dropped (1 × the conversation is empty, 1 × roles out of order"), d.summary)
     }
 
     func testStrictStopsAtTheFirstBadRow() throws {

@@ -55,12 +55,26 @@ public final class Dataset {
     public let name: String
     public var rows: [Conversation]
     public var droppedRows: [DroppedRow]
-    /// From `streaming`: the trainer should be given `max_steps`, the length being nominal.
+    /// From `streaming`: rows were taken in order rather than sampled, and the trainer should be
+    /// given `max_steps`, as ms-swift requires. (Local files are small enough here to be read
+    /// whole; streaming changes which rows are chosen, not how they are read.)
     public let isStreaming: Bool
     /// `lazy_tokenize`: tokenize each row when the trainer asks for it rather than all up front.
     public var lazyTokenize = false
 
     public var count: Int { rows.count }
+
+    /// One line for a log: "12 rows; 2 dropped (1 × the conversation is empty, 1 × …)".
+    public var summary: String {
+        var s = "\(count) row\(count == 1 ? "" : "s")"
+        guard !droppedRows.isEmpty else { return s }
+        var tally: [(String, Int)] = []
+        for d in droppedRows {
+            if let i = tally.firstIndex(where: { $0.0 == d.reason }) { tally[i].1 += 1 } else { tally.append((d.reason, 1)) }
+        }
+        s += "; \(droppedRows.count) dropped (" + tally.map { "\($0.1) × \($0.0)" }.joined(separator: ", ") + ")"
+        return s
+    }
 
     init(name: String, rows: [Conversation], droppedRows: [DroppedRow], isStreaming: Bool) {
         self.name = name

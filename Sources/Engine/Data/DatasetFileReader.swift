@@ -19,7 +19,8 @@ struct DatasetFileReader {
             throw DatasetError(file: path, problem: "no such file or folder (and no built-in dataset has that name; there is no hub here)")
         }
         if isDir.boolValue {
-            let files = try filesInFolder(path)
+            var visited: Set<String> = []
+            let files = try filesInFolder(path, visited: &visited)
             guard !files.isEmpty else {
                 throw DatasetError(file: path, problem: "the folder has no .jsonl, .json, .csv or .txt files")
             }
@@ -28,7 +29,10 @@ struct DatasetFileReader {
         return [try readFile(path)]
     }
 
-    private func filesInFolder(_ dir: String) throws -> [String] {
+    /// `visited` holds the folders already listed (symlinks resolved), so a link back up the
+    /// tree is read once instead of forever.
+    private func filesInFolder(_ dir: String, visited: inout Set<String>) throws -> [String] {
+        guard visited.insert((dir as NSString).resolvingSymlinksInPath).inserted else { return [] }
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: dir) } catch {
             throw DatasetError(file: dir, problem: "cannot list the folder: \(error.localizedDescription)")
@@ -38,7 +42,7 @@ struct DatasetFileReader {
             let p = dir + "/" + name
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir) else { continue }
-            if isDir.boolValue { out += try filesInFolder(p) }
+            if isDir.boolValue { out += try filesInFolder(p, visited: &visited) }
             else if DatasetFileReader.extensions.contains((name as NSString).pathExtension.lowercased()) { out.append(p) }
         }
         return out

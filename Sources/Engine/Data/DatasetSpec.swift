@@ -15,7 +15,7 @@ public struct DatasetSpec: Equatable, Sendable {
     public var hub: Hub?
 
     /// The largest `#N` accepted; a bigger one is surely a typo and would only allocate.
-    static let maxSampleCount = 100_000_000
+    static let maxSampleCount = 10_000_000
 
     public init(dataset: String, subsets: [String] = [], sampleCount: Int? = nil, hub: Hub? = nil) {
         self.dataset = dataset
