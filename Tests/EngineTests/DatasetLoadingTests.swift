@@ -113,10 +113,13 @@ final class DatasetLoadingTests: XCTestCase {
         XCTAssertEqual(F.pairs(jsonl), [[["assistant", "Raw pretraining text, no prompt."]]])
     }
 
-    func testJSONObjectOfColumns() throws {
-        XCTAssertEqual(F.pairs(try F.load("columnar.json")), [
-            [["user", "one?"], ["assistant", "1"]], [["user", "two?"], ["assistant", "2"]],
-        ])
+    func testAJSONObjectIsOneRow() throws {
+        // HF reads {"query": [...], "response": [...]} as one row whose query is a list.
+        var o = DatasetFixtures.inOrder
+        o.strict = true
+        XCTAssertThrowsError(try F.load("columnar.json", o)) { e in
+            XCTAssertEqual("\(e)", F.path("columnar.json") + ":1: 'query' must be a string, found an array")
+        }
     }
 
     func testFolderReadsSupportedFilesInSortedOrder() throws {

@@ -1,8 +1,7 @@
 import Foundation
 
 /// Reads local dataset files as HF `datasets` does for ms-swift: `.jsonl` (one object a line),
-/// `.json` (an array of objects, an object of equal-length columns, a single object, or JSON
-/// lines), `.csv` (a header row, RFC 4180 quoting, every cell a string: ms-swift passes
+/// `.json` (an array of objects, a single object as one row, or JSON lines), `.csv` (a header row, RFC 4180 quoting, every cell a string: ms-swift passes
 /// `na_filter=False`), `.txt` (one `text` row a line), and folders (every such file inside,
 /// depth first, in sorted order, hidden names skipped).
 struct DatasetFileReader {
@@ -131,17 +130,8 @@ struct DatasetFileReader {
                 table.append(RawRow(file: path, line: i + 1, fields: members))
             }
         case .object(let members):
-            let lists = members.compactMap { $0.value.array }
-            if !members.isEmpty, lists.count == members.count, Set(lists.map(\.count)).count == 1 {
-                // Columns: {"query": [...], "response": [...]}, as pandas and HF read a JSON object.
-                for i in 0..<lists[0].count {
-                    table.append(RawRow(file: path, line: i + 1, fields: members.map { ($0.key, $0.value.array![i]) }))
-                }
-            } else if !members.isEmpty, lists.count == members.count {
-                throw DatasetError(file: path, problem: "the object's lists have different lengths; expected an array of rows or equal-length columns")
-            } else {
-                table.append(RawRow(file: path, line: 1, fields: members))
-            }
+            // One object is one row, as HF reads it (an object of lists is not split into rows).
+            table.append(RawRow(file: path, line: 1, fields: members))
         default:
             throw DatasetError(file: path, problem: "expected an array of JSON objects, found \(value.kindName)")
         }
