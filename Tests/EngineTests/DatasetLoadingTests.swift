@@ -17,6 +17,22 @@ final class DatasetLoadingTests: XCTestCase {
         // The blank second line is skipped, and rows remember their lines.
         XCTAssertEqual(d.rows.map(\.line), [1, 3, 4])
         XCTAssertEqual(d.droppedRows, [])
+        // "loss": false on the first reply of the third row.
+        XCTAssertEqual(d.rows.map(\.lossOverrides), [[:], [:], [1: false]])
+    }
+
+    func testLossFlagMustBeABooleanOnAnAssistantMessage() throws {
+        func load(_ line: String) throws -> Conversation {
+            let row = try DatasetFileReader.objectRow(Array(line.utf8), path: "t.jsonl", line: 1)
+            return try RowNormalizer().conversation(row, shape: .messages)
+        }
+        XCTAssertEqual(try load(#"{"system": "s", "messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a", "loss": true}]}"#).lossOverrides, [2: true])
+        XCTAssertThrowsError(try load(#"{"messages": [{"role": "user", "content": "q"}, {"role": "assistant", "content": "a", "loss": "no"}]}"#)) { e in
+            XCTAssertEqual("\(e)", "t.jsonl:1: message 2: 'loss' must be true or false, found a string")
+        }
+        XCTAssertThrowsError(try load(#"{"messages": [{"role": "user", "content": "q", "loss": true}, {"role": "assistant", "content": "a"}]}"#)) { e in
+            XCTAssertEqual("\(e)", "t.jsonl:1: message 1: 'loss' applies only to assistant messages")
+        }
     }
 
     func testShareGPTFromValueRolesAreMapped() throws {

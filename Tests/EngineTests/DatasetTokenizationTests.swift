@@ -20,6 +20,17 @@ final class DatasetTokenizationTests: XCTestCase {
         for (id, label) in zip(s.ids, s.labels) where label != TokenizedSample.ignoreIndex { XCTAssertEqual(id, label) }
     }
 
+    func testPerMessageLossFlagOverridesLossScale() throws {
+        let m = try SharedModels.smolLM2()
+        var c = Conversation(messages: [ChatMessage(role: "user", content: "Hi"), ChatMessage(role: "assistant", content: "Hello!"),
+                                        ChatMessage(role: "user", content: "Bye"), ChatMessage(role: "assistant", content: "Goodbye.")])
+        XCTAssertEqual(lossText(m, try XCTUnwrap(SampleEncoder(model: m).encode(c))), "Hello!<|im_end|>\nGoodbye.<|im_end|>\n")
+        c.lossOverrides = [1: false]
+        XCTAssertEqual(lossText(m, try XCTUnwrap(SampleEncoder(model: m).encode(c))), "Goodbye.<|im_end|>\n")
+        c.lossOverrides = [1: true]
+        XCTAssertEqual(lossText(m, try XCTUnwrap(SampleEncoder(model: m, lossScale: .lastRound).encode(c))), "Hello!<|im_end|>\nGoodbye.<|im_end|>\n")
+    }
+
     func testTruncationStrategies() throws {
         let m = try SharedModels.smolLM2()
         let full = try XCTUnwrap(SampleEncoder(model: m).encode(conversation))

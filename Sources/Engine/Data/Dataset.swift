@@ -6,6 +6,9 @@ public struct Conversation: Equatable {
     public var file: String
     /// The file line (JSON lines, CSV, text) or 1-based row number (JSON arrays, built-ins).
     public var line: Int
+    /// A message's own `"loss": true|false` (by message index; assistant messages only), which
+    /// overrides `loss_scale` for that reply, as in ms-swift.
+    public var lossOverrides: [Int: Bool] = [:]
 
     public init(messages: [ChatMessage], file: String = "", line: Int = 0) {
         self.messages = messages
@@ -158,7 +161,7 @@ public final class Dataset {
             let shape = try normalizer.prepare(&table)
             for row in table.rows {
                 do {
-                    rows.append(Conversation(messages: try normalizer.conversation(row, shape: shape), file: row.file, line: row.line))
+                    rows.append(try normalizer.conversation(row, shape: shape))
                 } catch let e as DatasetError {
                     if options.strict { throw e }
                     dropped.append(DroppedRow(file: e.file, line: e.line ?? row.line, reason: e.problem))

@@ -37,15 +37,16 @@ struct RowNormalizer {
     }
 
     /// One row's conversation, or the problem with it.
-    func conversation(_ row: RawRow, shape: Shape) throws -> [ChatMessage] {
+    func conversation(_ row: RawRow, shape: Shape) throws -> Conversation {
         var row = row
         func fail(_ problem: String) -> DatasetError { DatasetError(file: row.file, line: row.line, problem: problem) }
         let system = try optionalString(row.take("system"), "system", fail)
         var messages: [ChatMessage]
+        var lossOverrides: [Int: Bool] = [:]
         switch shape {
         case .messages:
             guard let raw = row.take("messages") else { throw fail("the messages column is empty") }
-            messages = try Self.messages(raw, system: system, fail)
+            (messages, lossOverrides) = try Self.messages(raw, system: system, fail)
         case .alpaca:
             let instruction = try optionalString(row.take("instruction"), "instruction", fail)
             let input = try optionalString(row.take("input"), "input", fail)
@@ -62,7 +63,12 @@ struct RowNormalizer {
                                               history: row.take("history"), fail)
         }
         try ConversationRules.check(messages).map { throw fail($0) }
-        return messages
+        if let i = lossOverrides.keys.sorted().first(where: { messages[$0].role != "assistant" }) {
+            throw fail("message \(i + 1): 'loss' applies only to assistant messages")
+        }
+        var c = Conversation(messages: messages, file: row.file, line: row.line)
+        c.lossOverrides = lossOverrides
+        return c
     }
 
     private func optionalString(_ v: JSONValue?, _ name: String, _ fail: (String) -> DatasetError) throws -> String? {
@@ -108,7 +114,8 @@ struct RowNormalizer {
     static let toolCallRoles: Set<String> = ["tool_call", "function_call"]
     static let toolRoles: Set<String> = ["tool", "tool_response", "function_response", "observation", "observations"]
 
-    static func messages(_ raw: JSONValue, system: String?, _ fail: (String) -> DatasetError) throws -> [ChatMessage] {
+    /// The messages, and the `loss` flags some carry (by message index).
+    static func messages(_ raw: JSONValue, system: String?, _ fail: (String) -> DatasetError) throws -> ([ChatMessage], [Int: Bool]) {
         var value = raw
         if case .string(let text) = raw {   // a list written as text
             guard let parsed = try? JSONParser.parse(Array(text.utf8), source: "messages") else {
@@ -129,6 +136,7 @@ struct RowNormalizer {
         }
         let roleKeys = ["role", "from"], contentKeys = ["content", "value"]
         var out: [ChatMessage] = []
+        var overrides: [Int: Bool] = [:]
         if field(objects[0], roleKeys) == nil && field(objects[0], contentKeys) == nil {
             // Pairs: [{"human": "...", "assistant": "..."}, ...]
             if let s = system { out.append(ChatMessage(role: "system", content: s)) }
@@ -139,7 +147,7 @@ struct RowNormalizer {
                 out.append(ChatMessage(role: "user", content: us))
                 out.append(ChatMessage(role: "assistant", content: as_))
             }
-            return out
+            return (out, [:])
         }
         for (i, m) in objects.enumerated() {
             guard let r = field(m, roleKeys) else { throw fail("message \(i + 1) has no 'role' (or 'from')") }
@@ -154,10 +162,17 @@ struct RowNormalizer {
             else if toolCallRoles.contains(key) { role = "tool_call" }
             else if toolRoles.contains(key) { role = "tool" }
             else { throw fail("message \(i + 1) has an unknown role '\(roleText)'") }
+            if let flag = field(m, ["loss"]), !flag.isNull {
+                guard let b = flag.bool else { throw fail("message \(i + 1): 'loss' must be true or false, found \(flag.kindName)") }
+                overrides[out.count] = b
+            }
             out.append(ChatMessage(role: role, content: content))
         }
-        if out[0].role != "system", let s = system { out.insert(ChatMessage(role: "system", content: s), at: 0) }
-        return out
+        if out[0].role != "system", let s = system {
+            out.insert(ChatMessage(role: "system", content: s), at: 0)
+            overrides = Dictionary(uniqueKeysWithValues: overrides.map { ($0.key + 1, $0.value) })
+        }
+        return (out, overrides)
     }
 }
 

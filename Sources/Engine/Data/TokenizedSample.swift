@@ -60,6 +60,7 @@ public struct SampleEncoder {
         if useChatTemplate {
             let t = try model.trainingTokens(conversation.messages, system: system, lossScale: lossScale)
             (ids, carries) = (t.ids, t.carriesLoss)
+            try applyLossOverrides(conversation, ids: ids, carries: &carries)
         } else {
             (ids, carries) = generationTokens(conversation.messages)
         }
@@ -71,6 +72,18 @@ public struct SampleEncoder {
             }
         }
         return TokenizedSample(ids: ids, labels: zip(ids, carries).map { $1 ? $0 : TokenizedSample.ignoreIndex })
+    }
+
+    /// A reply's span is what `last_round` marks in the conversation cut after that reply, whose
+    /// tokens begin the whole conversation's tokens.
+    private func applyLossOverrides(_ c: Conversation, ids: [Int], carries: inout [Bool]) throws {
+        for (index, flag) in c.lossOverrides.sorted(by: { $0.key < $1.key }) {
+            let cut = try model.trainingTokens(Array(c.messages[...index]), system: system, lossScale: .lastRound)
+            guard cut.ids.count <= ids.count, ids.starts(with: cut.ids) else {
+                throw LossMaskError(message: "\(c.file):\(c.line): cannot find the tokens of message \(index + 1) to apply its 'loss'")
+            }
+            for (t, marked) in cut.carriesLoss.enumerated() where marked { carries[t] = flag }
+        }
     }
 
     /// The generation template (`{{QUERY}}` and the reply, then EOS): the user's text carries no
