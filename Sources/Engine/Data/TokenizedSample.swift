@@ -24,6 +24,7 @@ public struct TokenizedSample: Equatable, Sendable {
         self.ids = ids
         self.labels = labels
         self.sequenceLengths = sequenceLengths ?? [ids.count]
+        precondition(self.sequenceLengths.reduce(0, +) == ids.count, "sequence lengths must add up to the sample's length")
     }
 
     public var count: Int { ids.count }
