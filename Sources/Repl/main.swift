@@ -3,7 +3,7 @@ import Glibc
 import Script
 
 setvbuf(stdout, nil, _IOFBF, 1 << 16)
-let backend: EngineBackend = UnwiredBackend()
+let backend: EngineBackend = EngineSessionBackend()
 let launch = Launch.parse(Array(CommandLine.arguments.dropFirst()), stdinIsTerminal: isatty(0) == 1)
 let status: Int32
 switch launch {

@@ -1,13 +1,15 @@
-import Synchronization
+import Engine
 
 /// Raised by Ctrl-C (from a signal handler: one atomic store, nothing else) and checked by
-/// long engine work at its safe points.
+/// long engine work at its safe points. It is the engine's cancellation token under the name
+/// the session uses.
 public final class CancellationFlag: Sendable {
-    private let raised = Atomic<Bool>(false)
+    /// What the engine polls.
+    public let token = CancellationToken()
 
     public init() {}
 
-    public var isRaised: Bool { raised.load(ordering: .acquiring) }
-    public func raise() { raised.store(true, ordering: .releasing) }
-    public func reset() { raised.store(false, ordering: .releasing) }
+    public var isRaised: Bool { token.isCancelled }
+    public func raise() { token.cancel() }
+    public func reset() { token.reset() }
 }

@@ -1,0 +1,160 @@
+import Engine
+import Foundation
+
+/// The session's verbs over the real engine: models are `Engine.LoadedModel`s kept by handle.
+/// Training, adapters, merge, quantize and export are not wired to the engine yet; those
+/// operations answer `BackendError.unavailable` (and `--check` still validates them).
+public final class EngineSessionBackend: EngineBackend {
+    private var models: [Int: Engine.LoadedModel] = [:]
+    private var datasets: [Int: Engine.Dataset] = [:]
+    private var nextId = 1
+    private let store = ModelStore()
+
+    public init() {}
+
+    public var engineDescription: [String] {
+        ["engine: tune CPU engine (Llama, Qwen2, Qwen3, Mistral; GGUF and safetensors)",
+         "BLAS core: OpenBLAS \(BLAS.coreName) (\(ThreadPool.shared.threadCount) threads)"]
+    }
+
+    public func loadModel(path: String, arguments: ResolvedArguments, progress: (ProgressEvent) -> Void) throws -> ModelHandle {
+        let location = try store.resolve(path) { message in progress(ProgressEvent(task: message, completed: 0, total: nil)) }
+        let template = arguments.string("template").flatMap { $0.isEmpty ? nil : $0 }
+        let loaded = try Engine.LoadedModel(location: location, template: template)
+        let id = nextId
+        nextId += 1
+        models[id] = loaded
+        return ModelHandle(id: id, path: location.path, summary: Self.summary(loaded))
+    }
+
+    static func summary(_ m: Engine.LoadedModel) -> String {
+        let c = m.model.config
+        let types = m.model.linearWeightTypes.map(\.name)
+        let kind: String
+        switch m.location { case .gguf: kind = "GGUF"; case .hfDirectory: kind = "safetensors" }
+        let params = m.model.parameterCount
+        let size = params >= 1_000_000_000 ? String(format: "%.1fB", Double(params) / 1e9) : String(format: "%.0fM", Double(params) / 1e6)
+        return "\(c.architecture.rawValue), \(size) parameters, \(c.layerCount) layers, \(types.joined(separator: "/")) (\(kind)), template \(m.templateName)"
+    }
+
+    public func loadAdapter(path: String, model: ModelHandle, arguments: ResolvedArguments) throws -> AdapterHandle {
+        throw BackendError.unavailable(operation: "load adapter")
+    }
+
+    public func loadDataset(spec: String, arguments: ResolvedArguments) throws -> DatasetHandle {
+        let dataset = try Engine.Dataset.load(spec, options: Self.datasetOptions(arguments))
+        let id = nextId
+        nextId += 1
+        datasets[id] = dataset
+        // The row count has its own field; the summary says what was dropped.
+        let parts = dataset.summary.split(separator: ";", maxSplits: 1)
+        let dropped = parts.count == 2 ? parts[1].trimmingCharacters(in: .whitespaces) : "none dropped"
+        return DatasetHandle(id: id, spec: spec, rowCount: dataset.count, summary: dropped)
+    }
+
+    /// The data arguments as the dataset layer takes them.
+    static func datasetOptions(_ a: ResolvedArguments) -> DatasetOptions {
+        var o = DatasetOptions()
+        if case .json(.object(let map))? = a.value("columns") {
+            for (k, v) in map { if case .string(let s) = v { o.columns[k] = s } }
+        }
+        if let v = a.bool("strict") { o.strict = v }
+        if let v = a.int("data_seed") { o.seed = UInt64(truncatingIfNeeded: v) }
+        if let v = a.bool("dataset_shuffle") { o.shuffle = v }
+        if let v = a.bool("val_dataset_shuffle") { o.validationShuffle = v }
+        if let v = a.bool("streaming") { o.streaming = v }
+        if let v = a.int("shuffle_buffer_size") { o.shuffleBufferSize = v }
+        if let v = a.strings("model_name") { o.modelName = v }
+        if let v = a.strings("model_author") { o.modelAuthor = v }
+        if let v = a.bool("disable_auto_column_mapping") { o.autoColumnMapping = !v }
+        return o
+    }
+
+    public func datasetRow(_ dataset: DatasetHandle, index: Int) throws -> [ChatMessage] {
+        guard let d = datasets[dataset.id] else { throw BackendError.failed("dataset \(dataset.spec) is no longer loaded") }
+        guard index >= 0, index < d.count else {
+            throw BackendError.failed("dataset \(dataset.spec) has \(d.count) rows; there is no row \(index)")
+        }
+        return d.rows[index].messages.map { ChatMessage(role: $0.role, content: $0.content) }
+    }
+
+    public func unload(id: Int) {
+        models[id] = nil
+        datasets[id] = nil
+    }
+
+    func loaded(_ handle: ModelHandle) throws -> Engine.LoadedModel {
+        guard let m = models[handle.id] else { throw BackendError.failed("model \(handle.path) is no longer loaded") }
+        return m
+    }
+
+    /// Generation options: the model's defaults, overridden by the generation arguments given.
+    static func options(for m: Engine.LoadedModel, _ a: ResolvedArguments) -> GenerationOptions {
+        var o = m.defaultOptions()
+        func given(_ name: String) -> ArgumentValue? {
+            guard let v = a.value(name) else { return nil }
+            if case .none = v { return nil }
+            return v
+        }
+        if let v = given("max_new_tokens")?.intValue { o.maxNewTokens = v }
+        if let v = given("temperature")?.doubleValue { o.sampling.temperature = v }
+        if let v = given("top_k")?.intValue { o.sampling.topK = v }
+        if let v = given("top_p")?.doubleValue { o.sampling.topP = v }
+        if let v = given("repetition_penalty")?.doubleValue { o.sampling.repetitionPenalty = v }
+        if let v = given("num_beams")?.intValue { o.numBeams = max(1, v) }
+        if let v = given("seed")?.intValue { o.seed = UInt64(truncatingIfNeeded: v) }
+        if let v = given("logprobs")?.boolValue { o.logprobs = v }
+        if let v = given("top_logprobs")?.intValue { o.topLogprobs = v; o.logprobs = true }
+        if let words = a.strings("stop_words"), given("stop_words") != nil { o.stopWords += words }
+        o.stopWords += m.stopWords
+        return o
+    }
+
+    public func generate(model: ModelHandle, adapter: AdapterHandle?, messages: [ChatMessage], arguments: ResolvedArguments,
+                         cancel: CancellationFlag, onText: (String) -> Void) throws -> Generation {
+        if adapter != nil { throw BackendError.unavailable(operation: "generate with an adapter") }
+        let m = try loaded(model)
+        let system = arguments.string("system").flatMap { $0.isEmpty ? nil : $0 }
+        let result = try m.respond(to: messages.map { Engine.ChatMessage(role: $0.role, content: $0.content) },
+                                   system: system, options: Self.options(for: m, arguments), cancel: cancel.token) { onText($0.text) }
+        let reason: Generation.StopReason
+        switch result.finishReason {
+        case .stop: reason = result.tokens.last.map { m.endTokenIds.contains($0) } == true ? .endOfText : .stopWord
+        case .length: reason = .maxTokens
+        case .cancelled: reason = .cancelled
+        }
+        return Generation(text: result.text, promptTokens: result.promptTokenCount, generatedTokens: result.tokens.count,
+                          seconds: result.prefillSeconds + result.decodeSeconds, stopReason: reason)
+    }
+
+    public func tokenize(model: ModelHandle, text: String) throws -> [TokenPiece] {
+        let m = try loaded(model)
+        return m.tokenizer.encode(text, addSpecialTokens: true, parseSpecial: true).map { TokenPiece(id: $0, piece: Self.piece(m, $0)) }
+    }
+
+    /// A token's text; bytes that are not whole UTF-8 characters show as <0xNN>.
+    static func piece(_ m: Engine.LoadedModel, _ id: Int) -> String {
+        let bytes = m.tokenizer.tokenBytes(id)
+        if let s = String(validating: bytes, as: UTF8.self) { return s }
+        return bytes.map { String(format: "<0x%02X>", $0) }.joined()
+    }
+
+    public func render(model: ModelHandle, messages: [ChatMessage], arguments: ResolvedArguments) throws -> RenderedPrompt {
+        let m = try loaded(model)
+        let scaleName = arguments.string("loss_scale") ?? "default"
+        let scale = LossScale(rawValue: scaleName.split(separator: "+").first.map(String.init) ?? "default") ?? .default
+        let system = arguments.string("system").flatMap { $0.isEmpty ? nil : $0 }
+        let engineMessages = messages.map { Engine.ChatMessage(role: $0.role, content: $0.content) }
+        if engineMessages.last?.role != "assistant" {
+            let text = try m.renderPrompt(engineMessages, system: system, addGenerationPrompt: true)
+            return RenderedPrompt(text: text, tokens: m.promptIds(text).map { TokenPiece(id: $0, piece: Self.piece(m, $0)) })
+        }
+        let t = try m.trainingTokens(engineMessages, system: system, lossScale: scale)
+        return RenderedPrompt(text: t.text, tokens: zip(t.ids, t.carriesLoss).map { TokenPiece(id: $0.0, piece: Self.piece(m, $0.0), carriesLoss: $0.1) })
+    }
+
+    public func run(_ request: CommandRequest, cancel: CancellationFlag, progress: (ProgressEvent) -> Void) throws -> CommandOutcome {
+        if case .swift(.infer) = request.kind { return try inferDataset(request, cancel: cancel, progress: progress) }
+        throw BackendError.unavailable(operation: request.kind.name)
+    }
+}
