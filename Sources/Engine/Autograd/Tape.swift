@@ -59,11 +59,19 @@ public final class Tape {
     /// is empty afterwards.
     public func backward(_ loss: Variable) {
         precondition(loss.count == 1, "backward needs a scalar loss, got shape \(loss.shape)")
-        guard loss.requiresGrad else { nodes.removeAll(); return }
-        loss.gradBuffer()[0] += 1
+        backward(from: loss, seed: [1])
+    }
+
+    /// Runs backward from any output with a given gradient of it (`seed`, one value per
+    /// element): vector-Jacobian products, and the way to continue backward through a
+    /// recomputed segment of a graph.
+    public func backward(from output: Variable, seed: [Float]) {
+        precondition(seed.count == output.count, "backward: \(seed.count) seed values for shape \(output.shape)")
+        guard output.requiresGrad else { nodes.removeAll(); return }
+        seed.withUnsafeBufferPointer { addInPlace(output.gradBuffer(), $0.baseAddress!, output.count) }
         while let node = nodes.popLast() {
             if let g = node.output.grad { backward(of: node.operation, output: node.output, outputGrad: g) }
-            if node.output.isIntermediate && node.output !== loss { node.output.clearGradient() }
+            if node.output.isIntermediate && node.output !== output { node.output.clearGradient() }
         }
     }
 
