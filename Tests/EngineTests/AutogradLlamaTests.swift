@@ -96,3 +96,63 @@ final class AutogradLlamaTests: XCTestCase {
                      worst, Double(10 * batch.tokens.count) / seconds, batch.tokens.count))
     }
 }
+
+/// What the tape keeps and frees, and gradients accumulating over backward passes.
+final class AutogradTapeTests: XCTestCase {
+    func testIntermediatesAreFreedByBackward() {
+        var rng = RandomSource(seed: 31)
+        let x = Variable(uniform(&rng, 24, [4, 6]).values, shape: [4, 6], requiresGrad: true)
+        let w = Variable(uniform(&rng, 18, [3, 6]).values, shape: [3, 6], requiresGrad: true)
+        let norm = Variable([Float](repeating: 1, count: 6), shape: [6], requiresGrad: true)
+        let tape = Tape()
+        weak var normalized: Variable?
+        weak var logits: Variable?
+        var loss: Variable!
+        do {
+            let h = tape.rmsNorm(x, weight: norm, eps: 1e-5)
+            let l = tape.linear(h, weight: w)
+            normalized = h
+            logits = l
+            loss = tape.crossEntropy(logits: l, labels: [0, 2, -100, 1])
+        }
+        XCTAssertNotNil(normalized, "the tape keeps what backward needs")
+        XCTAssertEqual(tape.recordedCount, 3)
+        tape.backward(loss)
+        XCTAssertNil(normalized, "freed once backward has passed the ops that used it")
+        XCTAssertNil(logits)
+        XCTAssertEqual(tape.recordedCount, 0)
+        XCTAssertNotNil(x.gradient)
+        XCTAssertNotNil(w.gradient)
+        XCTAssertNotNil(norm.gradient)
+    }
+
+    /// An evaluation tape gives the same loss and records nothing; two backward passes add up
+    /// (gradient accumulation) exactly to twice one pass.
+    func testEvaluationTapeAndGradientAccumulation() throws {
+        let dir = try HFModelDirectory(path: TestPaths.fixture("tiny/llama"), requireTokenizer: false)
+        let model = TrainableLlama(fullFineTuning: try LlamaModel(hfDirectory: dir))
+        let tokens = [1, 5, 9, 33, 2, 60, 17, 17, 42, 8], lengths = [4, 6]
+        let targets = TrainableLlama.causalTargets(labels: tokens, sequenceLengths: lengths)
+        XCTAssertEqual(targets, [5, 9, 33, -100, 60, 17, 17, 42, 8, -100])
+        let evaluation = Tape(recordsGradients: false)
+        let evalLoss = model.loss(evaluation, tokens: tokens, targets: targets, sequenceLengths: lengths)
+        XCTAssertEqual(evaluation.recordedCount, 0)
+        XCTAssertFalse(evalLoss.requiresGrad)
+        XCTAssertTrue(model.namedParameters.allSatisfy { $0.variable.gradient == nil })
+
+        let t1 = Tape()
+        let loss = model.loss(t1, tokens: tokens, targets: targets, sequenceLengths: lengths)
+        XCTAssertEqual(loss.values[0], evalLoss.values[0])
+        t1.backward(loss)
+        let once = model.namedParameters.map { $0.variable.gradient! }
+        let t2 = Tape()
+        t2.backward(model.loss(t2, tokens: tokens, targets: targets, sequenceLengths: lengths))
+        for (p, g) in zip(model.namedParameters, once) {
+            // The second pass computes the same values and adds them in; only the order of
+            // f32 additions differs (a repeated token's rows, sgemm's beta = 1 blocks).
+            let scale = g.map(abs).max()!
+            XCTAssertLessThanOrEqual(maxDiff(p.variable.gradient!, g.map { $0 * 2 }), 1e-6 * scale, p.name)
+            XCTAssertGreaterThan(scale, 0, p.name)
+        }
+    }
+}

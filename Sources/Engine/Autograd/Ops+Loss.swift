@@ -10,7 +10,7 @@ extension Tape {
     /// tokens whose label is not -100 (a scalar; 0 when no token counts). Computed with the
     /// row maximum subtracted (log-sum-exp), so large logits do not overflow.
     public func crossEntropy(logits: Variable, labels: [Int]) -> Variable {
-        let n = labels.count, vocab = logits.rows(of: n) == 0 ? 0 : logits.count / n
+        let n = labels.count, vocab = logits.shape.last ?? 0
         precondition(n > 0 && logits.count == n &* vocab, "crossEntropy: logits \(logits.shape) for \(n) labels")
         for l in labels where l != Tape.ignoredLabel {
             precondition(l >= 0 && l < vocab, "crossEntropy: label \(l) is outside the vocabulary (0..<\(vocab))")

@@ -39,14 +39,21 @@ public final class Tape {
     private(set) var nodes: [Node] = []
     let pool: ThreadPool
 
-    public init(pool: ThreadPool = .shared) { self.pool = pool }
+    /// False for evaluation: nothing is recorded, every output is a constant and is freed as
+    /// soon as the next op has read it.
+    public let recordsGradients: Bool
+
+    public init(pool: ThreadPool = .shared, recordsGradients: Bool = true) {
+        self.pool = pool
+        self.recordsGradients = recordsGradients
+    }
 
     /// Number of recorded ops not yet run backward.
     public var recordedCount: Int { nodes.count }
 
     /// A new output variable; recorded with `operation` when any input needs a gradient.
     func output(_ shape: [Int], _ inputs: [Variable?]) -> Variable {
-        Variable(output: shape, requiresGrad: inputs.contains { $0?.requiresGrad == true })
+        Variable(output: shape, requiresGrad: recordsGradients && inputs.contains { $0?.requiresGrad == true })
     }
 
     func record(_ operation: Operation, _ output: Variable) {
