@@ -42,3 +42,35 @@ final class AutogradLoRAStepTests: XCTestCase {
                      losses.map { String(format: "%.4f", $0) }.joined(separator: ", ")))
     }
 }
+
+extension AutogradLoRAStepTests {
+    /// Splitting work over threads changes nothing but the order of some f32 sums.
+    func testThreadCountDoesNotChangeGradients() throws {
+        let base = try LlamaModel(gguf: GGUFFile(map: MappedFile(path: try TestPaths.defaultModel())))
+        var rng = RandomSource(seed: 9)
+        let lengths = [40, 24]
+        let tokens = (0..<64).map { _ in Int(rng.next() % 4000) + 100 }
+        let targets = TrainableLlama.causalTargets(labels: tokens, sequenceLengths: lengths)
+        var results: [(Float, [[Float]])] = []
+        for pool in [ThreadPool(threadCount: 1), ThreadPool.shared] {
+            let model = TrainableLlama(lora: base, rank: 4, alpha: 8, seed: 3)
+            // Non-zero B (the same for both runs) so that every LoRA matrix gets a gradient.
+            var rng = RandomSource(seed: 10)
+            for (name, v) in model.namedParameters where name.hasSuffix("lora_B.weight") {
+                for i in 0..<v.count { v.data[i] = Float(rng.nextUnit() - 0.5) * 0.02 }
+            }
+            let tape = Tape(pool: pool)
+            let loss = model.loss(tape, tokens: tokens, targets: targets, sequenceLengths: lengths)
+            tape.backward(loss)
+            results.append((loss.values[0], model.namedParameters.map { $0.variable.gradient! }))
+        }
+        XCTAssertEqual(results[0].0, results[1].0, accuracy: 1e-4)
+        var worst: Float = 0
+        for (a, b) in zip(results[0].1, results[1].1) {
+            let scale = a.map(abs).max()!
+            worst = max(worst, maxDiff(a, b) / scale)
+        }
+        XCTAssertLessThan(worst, 1e-3, "largest gradient difference relative to the tensor's scale")
+        print("threads: worst relative gradient difference \(worst)")
+    }
+}
