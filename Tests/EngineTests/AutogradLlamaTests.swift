@@ -156,3 +156,36 @@ final class AutogradTapeTests: XCTestCase {
         }
     }
 }
+
+/// The training graph computes the same function as the inference engine (whose logits match
+/// HF transformers for every tiny variant, TinyModelTests): its loss equals the cross-entropy
+/// of `LlamaModel.forward`'s logits, for tied heads, q/k/v biases, q/k norms and each
+/// rope_scaling kind.
+final class AutogradGraphVariantTests: XCTestCase {
+    func testTrainingGraphLossEqualsInferenceLogitsLoss() throws {
+        for name in TinyModelTests.variants {
+            let dir = try HFModelDirectory(path: TestPaths.fixture("tiny/\(name)"), requireTokenizer: false)
+            let base = try LlamaModel(hfDirectory: dir)
+            let tokens = [1, 5, 9, 33, 2, 60, 17, 17, 42, 8, 3, 50, 11, 0, 63, 7, 21, 34, 55, 4]
+            var labels = tokens
+            labels[3] = -100
+            let targets = TrainableLlama.causalTargets(labels: labels, sequenceLengths: [tokens.count])
+            let logits = try base.forward(tokens, cache: base.makeCache(capacity: tokens.count), allLogits: true)
+            let vocab = base.config.vocabSize
+            var total = 0.0, counted = 0.0
+            for (t, label) in targets.enumerated() where label != -100 {
+                let row = logits[(t * vocab)..<((t + 1) * vocab)].map(Double.init)
+                let m = row.max()!
+                total += m + log(row.reduce(0.0) { $0 + exp($1 - m) }) - row[label]
+                counted += 1
+            }
+            let model = TrainableLlama(fullFineTuning: base)
+            let tape = Tape()
+            let loss = model.loss(tape, tokens: tokens, targets: targets, sequenceLengths: [tokens.count])
+            // Both f32 over the same weights; logits agree to ~1e-6, the mean of ~18 terms too.
+            XCTAssertEqual(Double(loss.values[0]), total / counted, accuracy: 1e-5, name)
+            tape.backward(loss)
+            XCTAssert(model.namedParameters.allSatisfy { $0.variable.gradient?.allSatisfy(\.isFinite) == true }, name)
+        }
+    }
+}

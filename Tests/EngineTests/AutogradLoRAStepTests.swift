@@ -37,8 +37,11 @@ final class AutogradLoRAStepTests: XCTestCase {
         XCTAssertGreaterThan(losses[0], 5)
         XCTAssertLessThan(losses[2], losses[0], "losses \(losses)")
         let best = stepSeconds.min()!
-        print(String(format: "SmolLM2-135M Q4_1 LoRA r8 all-linear: %d tokens, forward+backward %.2f s = %.0f tokens/s (BLAS threads %d, pool %d); losses %@",
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        print(String(format: "SmolLM2-135M Q4_1 LoRA r8 all-linear: %d tokens, forward+backward %.2f s = %.0f tokens/s (BLAS threads %d, pool %d); peak RSS %.0f MB; losses %@",
                      tokens.count, best, Double(tokens.count) / best, BLAS.threadCount, ThreadPool.shared.threadCount,
+                     Double(usage.ru_maxrss) / 1024,
                      losses.map { String(format: "%.4f", $0) }.joined(separator: ", ")))
     }
 }
