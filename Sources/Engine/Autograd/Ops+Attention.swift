@@ -43,7 +43,7 @@ extension Tape {
             BLAS.sgemm(m: len, n: len, k: d, alpha: a.scale, a: qh, lda: a.heads &* d, b: kh, ldb: a.kvHeads &* d,
                        transposeB: true, c: scores, ldc: len)
             let lseRow = lse.pointer + (h &* n &+ start)
-            pool.parallelRanges(len, minimum: 32) { rows in
+            pool.parallelRanges(len, minimum: max(16, Tape.elementsPerTask / len)) { rows in
                 for i in rows {
                     let row = scores + i &* len
                     var m = -Float.infinity
@@ -81,7 +81,7 @@ extension Tape {
             BLAS.sgemm(m: len, n: len, k: d, a: dy + qo, lda: qs, b: v.data + kvo, ldb: kvs,
                        transposeB: true, c: dp, ldc: len)
             let lseRow = lse.pointer + (h &* n &+ start)
-            pool.parallelRanges(len, minimum: 32) { rows in
+            pool.parallelRanges(len, minimum: max(16, Tape.elementsPerTask / len)) { rows in
                 for i in rows {
                     let pr = p + i &* len, dpr = dp + i &* len
                     let rowSum = dotF32(dy + (qo &+ i &* qs), out.data + (qo &+ i &* qs), d)

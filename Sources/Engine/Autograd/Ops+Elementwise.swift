@@ -10,7 +10,7 @@ extension Tape {
         precondition(a.count == b.count, "add: shapes \(a.shape) and \(b.shape)")
         let y = output(a.shape, [a, b])
         let ap = a.data, bp = b.data, yp = y.data
-        pool.parallelRanges(a.count, minimum: 1 << 15) { r in
+        pool.parallelRanges(a.count, minimum: Tape.elementsPerTask) { r in
             let o = r.lowerBound
             (yp + o).update(from: ap + o, count: r.count)
             addInPlace(yp + o, bp + o, r.count)
@@ -32,7 +32,7 @@ extension Tape {
         precondition(gate.count == up.count, "swiglu: shapes \(gate.shape) and \(up.shape)")
         let y = output(gate.shape, [gate, up])
         let gp = gate.data, up_ = up.data, yp = y.data
-        pool.parallelRanges(gate.count, minimum: 1 << 14) { r in
+        pool.parallelRanges(gate.count, minimum: Tape.elementsPerTask) { r in
             for i in r { let g = gp[i]; yp[i] = g / (1 + expf(-g)) * up_[i] }
         }
         record(.swiglu(gate: gate, up: up), y)
@@ -44,7 +44,7 @@ extension Tape {
         let gp = gate.data, upp = up.data
         let dg = gate.requiresGrad ? gate.gradBuffer() : nil
         let du = up.requiresGrad ? up.gradBuffer() : nil
-        pool.parallelRanges(gate.count, minimum: 1 << 14) { r in
+        pool.parallelRanges(gate.count, minimum: Tape.elementsPerTask) { r in
             for i in r {
                 let g = gp[i], sig = 1 / (1 + expf(-g))
                 if let dg { dg[i] += dy[i] * upp[i] * sig * (1 + g * (1 - sig)) }

@@ -21,7 +21,7 @@ extension Tape {
         let labels32 = labels.map { Int32($0) }
         perToken.withUnsafeMutableBufferPointer { losses in
             let out = losses.baseAddress!
-            pool.parallelRanges(n, minimum: max(1, 16384 / max(vocab, 1))) { rows in
+            pool.parallelRanges(n, minimum: max(1, Tape.elementsPerTask / max(vocab, 1))) { rows in
                 for r in rows where labels32[r] != Int32(Tape.ignoredLabel) {
                     let row = lp + r &* vocab
                     var m = -Float.infinity
@@ -47,7 +47,7 @@ extension Tape {
         let n = labels.count, vocab = logits.count / n
         let g = logits.gradBuffer(), lp = logits.data, lsep = lse.pointer
         let c = dy / Float(counted)
-        pool.parallelRanges(n, minimum: max(1, 16384 / max(vocab, 1))) { rows in
+        pool.parallelRanges(n, minimum: max(1, Tape.elementsPerTask / max(vocab, 1))) { rows in
             for r in rows where labels[r] != Int32(Tape.ignoredLabel) {
                 let row = lp + r &* vocab, gr = g + r &* vocab, l = lsep[r]
                 for j in 0..<vocab { gr[j] += c * expf(row[j] - l) }

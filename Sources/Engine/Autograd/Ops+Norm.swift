@@ -8,7 +8,7 @@ extension Tape {
         let y = output(x.shape, [x, w])
         let inverseRMS = FloatBuffer(count: rows)
         let xp = x.data, yp = y.data, wp = w.data, rp = inverseRMS.pointer
-        pool.parallelRanges(rows, minimum: max(1, 8192 / d)) { range in
+        pool.parallelRanges(rows, minimum: max(1, Tape.elementsPerTask / d)) { range in
             for r in range {
                 let xr = xp + r &* d
                 let inv = 1 / (dotF32(xr, xr, d) / Float(d) + eps).squareRoot()
@@ -26,7 +26,7 @@ extension Tape {
         let xp = x.data, wp = w.data, rp = inverseRMS.pointer
         if x.requiresGrad {
             let dx = x.gradBuffer()
-            pool.parallelRanges(rows, minimum: max(1, 8192 / d)) { range in
+            pool.parallelRanges(rows, minimum: max(1, Tape.elementsPerTask / d)) { range in
                 for r in range {
                     let xr = xp + r &* d, gr = dy + r &* d, dxr = dx + r &* d
                     let inv = rp[r]
@@ -40,7 +40,7 @@ extension Tape {
         if w.requiresGrad {
             let dw = w.gradBuffer()
             // Split over columns so that threads never write the same gradient entry.
-            pool.parallelRanges(d, minimum: 64) { cols in
+            pool.parallelRanges(d, minimum: rows &* d >= 2 &* Tape.elementsPerTask ? 64 : d) { cols in
                 for r in 0..<rows {
                     let xr = xp + r &* d, gr = dy + r &* d, inv = rp[r]
                     for i in cols { dw[i] += gr[i] * xr[i] * inv }

@@ -39,6 +39,11 @@ public final class Tape {
     private(set) var nodes: [Node] = []
     let pool: ThreadPool
 
+    /// Element-wise work smaller than this runs on one thread: splitting it saves less than
+    /// it costs, since the pool's workers keep spinning for a while after each job and take a
+    /// core from the sgemm that usually comes next (2 cores here).
+    static let elementsPerTask = 1 << 18
+
     /// False for evaluation: nothing is recorded, every output is a constant and is freed as
     /// soon as the next op has read it.
     public let recordsGradients: Bool

@@ -78,7 +78,7 @@ public final class AdamW {
             guard let g = p.variable.grad else { continue }
             let w = p.variable.data, m = firstMoments[index].pointer, v = secondMoments[index].pointer
             let decay: Float = p.decays ? 1 - lr * weightDecay : 1
-            ThreadPool.shared.parallelRanges(p.variable.count, minimum: 1 << 14) { r in
+            ThreadPool.shared.parallelRanges(p.variable.count, minimum: Tape.elementsPerTask) { r in
                 for i in r {
                     let gi = g[i]
                     w[i] *= decay
