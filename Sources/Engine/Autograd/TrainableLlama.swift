@@ -115,33 +115,54 @@ final class TrainableLlama {
     /// other, `sequenceLengths` their lengths). `targets` is aligned with `tokens`: the label
     /// to predict from each position, -100 where nothing counts (see `causalTargets`).
     func loss(_ tape: Tape, tokens: [Int], targets: [Int], sequenceLengths: [Int]) -> Variable {
-        precondition(tokens.count == targets.count && sequenceLengths.reduce(0, +) == tokens.count,
-                     "loss: \(tokens.count) tokens, \(targets.count) targets, sequences \(sequenceLengths)")
-        let c = config, eps = Float(c.rmsNormEps), hd = c.headDim
-        let positions = sequenceLengths.flatMap { 0..<$0 }
-        let layout = AttentionLayout(heads: c.headCount, kvHeads: c.kvHeadCount, headDim: hd, sequenceLengths: sequenceLengths)
-        var x: Variable
+        let shape = BatchShape(self, tokens: tokens, targets: targets, sequenceLengths: sequenceLengths)
+        var x = embed(tape, tokens)
+        for l in layers { x = layerForward(tape, l, x, shape) }
+        return headLoss(tape, x, targets)
+    }
+
+    /// Positions and attention layout of one packed batch.
+    struct BatchShape {
+        let positions: [Int]
+        let layout: AttentionLayout
+        init(_ model: TrainableLlama, tokens: [Int], targets: [Int], sequenceLengths: [Int]) {
+            precondition(tokens.count == targets.count && sequenceLengths.reduce(0, +) == tokens.count,
+                         "loss: \(tokens.count) tokens, \(targets.count) targets, sequences \(sequenceLengths)")
+            let c = model.config
+            positions = sequenceLengths.flatMap { 0..<$0 }
+            layout = AttentionLayout(heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim,
+                                     sequenceLengths: sequenceLengths)
+        }
+    }
+
+    func embed(_ tape: Tape, _ tokens: [Int]) -> Variable {
         switch embedding {
-        case .trainable(let table): x = tape.embedding(tokens, table: table)
-        case .frozen(let table): x = tape.frozenEmbedding(tokens, table: table)
+        case .trainable(let table): return tape.embedding(tokens, table: table)
+        case .frozen(let table): return tape.frozenEmbedding(tokens, table: table)
         }
-        for l in layers {
-            let h = tape.rmsNorm(x, weight: l.attentionNorm, eps: eps)
-            var q = apply(l.q, h, tape), k = apply(l.k, h, tape)
-            let v = apply(l.v, h, tape)
-            if let qn = l.qNorm, let kn = l.kNorm {
-                q = tape.rmsNorm(q, weight: qn, eps: eps)
-                k = tape.rmsNorm(k, weight: kn, eps: eps)
-            }
-            q = tape.rope(q, heads: c.headCount, positions: positions, rotary: rope)
-            k = tape.rope(k, heads: c.kvHeadCount, positions: positions, rotary: rope)
-            let attended = tape.attention(q: q, k: k, v: v, layout: layout)
-            x = tape.add(x, apply(l.o, attended, tape))
-            let m = tape.rmsNorm(x, weight: l.mlpNorm, eps: eps)
-            let act = tape.swiglu(gate: apply(l.gate, m, tape), up: apply(l.up, m, tape))
-            x = tape.add(x, apply(l.down, act, tape))
+    }
+
+    /// One decoder layer: x + attention(norm(x)), then + MLP(norm(·)).
+    func layerForward(_ tape: Tape, _ l: Layer, _ input: Variable, _ shape: BatchShape) -> Variable {
+        let c = config, eps = Float(c.rmsNormEps)
+        let h = tape.rmsNorm(input, weight: l.attentionNorm, eps: eps)
+        var q = apply(l.q, h, tape), k = apply(l.k, h, tape)
+        let v = apply(l.v, h, tape)
+        if let qn = l.qNorm, let kn = l.kNorm {
+            q = tape.rmsNorm(q, weight: qn, eps: eps)
+            k = tape.rmsNorm(k, weight: kn, eps: eps)
         }
-        let logits = apply(head, tape.rmsNorm(x, weight: finalNorm, eps: eps), tape)
+        q = tape.rope(q, heads: c.headCount, positions: shape.positions, rotary: rope)
+        k = tape.rope(k, heads: c.kvHeadCount, positions: shape.positions, rotary: rope)
+        let attended = tape.attention(q: q, k: k, v: v, layout: shape.layout)
+        let x = tape.add(input, apply(l.o, attended, tape))
+        let m = tape.rmsNorm(x, weight: l.mlpNorm, eps: eps)
+        let act = tape.swiglu(gate: apply(l.gate, m, tape), up: apply(l.up, m, tape))
+        return tape.add(x, apply(l.down, act, tape))
+    }
+
+    func headLoss(_ tape: Tape, _ x: Variable, _ targets: [Int]) -> Variable {
+        let logits = apply(head, tape.rmsNorm(x, weight: finalNorm, eps: Float(config.rmsNormEps)), tape)
         return tape.crossEntropy(logits: logits, labels: targets)
     }
 
