@@ -1,0 +1,58 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension Tape {
+    /// The label that cross-entropy skips (PyTorch's `ignore_index`, HF's masked labels).
+    public static let ignoredLabel = -100
+
+    /// Mean cross-entropy of logits [tokens, vocab] against one label per token, over the
+    /// tokens whose label is not -100 (a scalar; 0 when no token counts). Computed with the
+    /// row maximum subtracted (log-sum-exp), so large logits do not overflow.
+    public func crossEntropy(logits: Variable, labels: [Int]) -> Variable {
+        let n = labels.count, vocab = logits.shape.last ?? 0
+        precondition(n > 0 && logits.count == n &* vocab, "crossEntropy: logits \(logits.shape) for \(n) labels")
+        for l in labels where l != Tape.ignoredLabel {
+            precondition(l >= 0 && l < vocab, "crossEntropy: label \(l) is outside the vocabulary (0..<\(vocab))")
+        }
+        let lse = FloatBuffer(count: n)
+        var perToken = [Double](repeating: 0, count: n)
+        let lp = logits.data, lsep = lse.pointer
+        let labels32 = labels.map { Int32($0) }
+        perToken.withUnsafeMutableBufferPointer { losses in
+            let out = losses.baseAddress!
+            pool.parallelRanges(n, minimum: max(1, Tape.elementsPerTask / max(vocab, 1))) { rows in
+                for r in rows where labels32[r] != Int32(Tape.ignoredLabel) {
+                    let row = lp + r &* vocab
+                    var m = -Float.infinity
+                    for j in 0..<vocab where row[j] > m { m = row[j] }
+                    var sum: Float = 0
+                    for j in 0..<vocab { sum += expf(row[j] - m) }
+                    let l = m + logf(sum)
+                    lsep[r] = l
+                    out[r] = Double(l - row[Int(labels32[r])])
+                }
+            }
+        }
+        let counted = labels.filter { $0 != Tape.ignoredLabel }.count
+        let y = output([1], [logits])
+        y.data[0] = counted == 0 ? 0 : Float(perToken.reduce(0, +) / Double(counted))
+        record(.crossEntropy(logits: logits, labels: labels32, logSumExp: lse, counted: counted), y)
+        return y
+    }
+
+    /// d logits = dy / counted · (softmax − onehot(label)) on counted rows.
+    func crossEntropyBackward(logits: Variable, labels: [Int32], logSumExp lse: FloatBuffer, counted: Int, dy: Float) {
+        guard counted > 0 else { return }
+        let n = labels.count, vocab = logits.count / n
+        let g = logits.gradBuffer(), lp = logits.data, lsep = lse.pointer
+        let c = dy / Float(counted)
+        pool.parallelRanges(n, minimum: max(1, Tape.elementsPerTask / max(vocab, 1))) { rows in
+            for r in rows where labels[r] != Int32(Tape.ignoredLabel) {
+                let row = lp + r &* vocab, gr = g + r &* vocab, l = lsep[r]
+                for j in 0..<vocab { gr[j] += c * expf(row[j] - l) }
+                gr[Int(labels[r])] -= c
+            }
+        }
+    }
+}

@@ -1,0 +1,110 @@
+/// A 64-byte aligned scratch array of floats saved by an op for its backward; freed with it.
+final class FloatBuffer {
+    let pointer: UnsafeMutablePointer<Float>
+    let count: Int
+    init(count: Int) {
+        self.count = count
+        pointer = Variable.allocate(count)
+    }
+    deinit { pointer.deallocate() }
+}
+
+/// Every recorded operation with what its backward needs. One case per op; the rule for each
+/// lives beside its forward in the `Ops+*.swift` files and is dispatched from `backward(of:)`.
+enum Operation {
+    case linear(x: Variable, weight: Variable, bias: Variable?)
+    case frozenLinear(x: Variable, weight: RawTensor, bias: Variable?)
+    case embedding(ids: [Int32], table: Variable)
+    case rmsNorm(x: Variable, weight: Variable, inverseRMS: FloatBuffer)
+    case rope(x: Variable, heads: Int, cos: [Float], sin: [Float], positions: [Int32], rotary: RotaryEmbedding)
+    case attention(q: Variable, k: Variable, v: Variable, layout: AttentionLayout, logSumExp: FloatBuffer)
+    case swiglu(gate: Variable, up: Variable)
+    case add(Variable, Variable)
+    case scale(Variable, Float)
+    case crossEntropy(logits: Variable, labels: [Int32], logSumExp: FloatBuffer, counted: Int)
+    case dropout(x: Variable, keep: [UInt8], scale: Float)
+}
+
+/// Records ops in the order they run so that `backward` can run their gradient rules in
+/// reverse (reverse-mode automatic differentiation, as llm.c's explicit backward and
+/// tinygrad's rule table).
+///
+/// A tape is used for one forward and one backward. An op whose inputs need no gradient is not
+/// recorded and its output needs none either (evaluation runs through the same functions).
+public final class Tape {
+    struct Node {
+        let operation: Operation
+        let output: Variable
+    }
+    private(set) var nodes: [Node] = []
+    let pool: ThreadPool
+
+    /// Element-wise work smaller than this runs on one thread: splitting it saves less than
+    /// it costs, since the pool's workers keep spinning for a while after each job and take a
+    /// core from the sgemm that usually comes next (2 cores here).
+    static let elementsPerTask = 1 << 18
+
+    /// False for evaluation: nothing is recorded, every output is a constant and is freed as
+    /// soon as the next op has read it.
+    public let recordsGradients: Bool
+
+    public init(pool: ThreadPool = .shared, recordsGradients: Bool = true) {
+        self.pool = pool
+        self.recordsGradients = recordsGradients
+    }
+
+    /// Number of recorded ops not yet run backward.
+    public var recordedCount: Int { nodes.count }
+
+    /// A new output variable; recorded with `operation` when any input needs a gradient.
+    func output(_ shape: [Int], _ inputs: [Variable?]) -> Variable {
+        Variable(output: shape, requiresGrad: recordsGradients && inputs.contains { $0?.requiresGrad == true })
+    }
+
+    func record(_ operation: Operation, _ output: Variable) {
+        if output.requiresGrad { nodes.append(Node(operation: operation, output: output)) }
+    }
+
+    /// Seeds d(loss)/d(loss) = 1 and runs the recorded ops backward, adding (+=) into the
+    /// gradients of every variable that requires one. Each op's saved buffers, and the
+    /// gradients of intermediate outputs, are freed as soon as the op has been run; the tape
+    /// is empty afterwards.
+    public func backward(_ loss: Variable) {
+        precondition(loss.count == 1, "backward needs a scalar loss, got shape \(loss.shape)")
+        backward(from: loss, seed: [1])
+    }
+
+    /// Runs backward from any output with a given gradient of it (`seed`, one value per
+    /// element): vector-Jacobian products, and the way to continue backward through a
+    /// recomputed segment of a graph.
+    public func backward(from output: Variable, seed: [Float]) {
+        precondition(seed.count == output.count, "backward: \(seed.count) seed values for shape \(output.shape)")
+        guard output.requiresGrad else { nodes.removeAll(); return }
+        seed.withUnsafeBufferPointer { addInPlace(output.gradBuffer(), $0.baseAddress!, output.count) }
+        while let node = nodes.popLast() {
+            if let g = node.output.grad { backward(of: node.operation, output: node.output, outputGrad: g) }
+            if node.output.isIntermediate && node.output !== output { node.output.clearGradient() }
+        }
+    }
+
+    private func backward(of operation: Operation, output y: Variable, outputGrad dy: UnsafeMutablePointer<Float>) {
+        switch operation {
+        case let .linear(x, w, b): linearBackward(x: x, weight: w, bias: b, dy: dy)
+        case let .frozenLinear(x, w, b): frozenLinearBackward(x: x, weight: w, bias: b, dy: dy)
+        case let .embedding(ids, table): embeddingBackward(ids: ids, table: table, dy: dy)
+        case let .rmsNorm(x, w, r): rmsNormBackward(x: x, weight: w, inverseRMS: r, dy: dy)
+        case let .rope(x, heads, c, s, positions, rotary):
+            ropeBackward(x: x, heads: heads, cos: c, sin: s, positions: positions, rotary: rotary, dy: dy)
+        case let .attention(q, k, v, layout, lse):
+            attentionBackward(q: q, k: k, v: v, out: y, layout: layout, logSumExp: lse, dy: dy)
+        case let .swiglu(gate, up): swigluBackward(gate: gate, up: up, dy: dy)
+        case let .add(a, b):
+            if a.requiresGrad { addInPlace(a.gradBuffer(), dy, a.count) }
+            if b.requiresGrad { addInPlace(b.gradBuffer(), dy, b.count) }
+        case let .scale(x, s): axpy(s, dy, x.gradBuffer(), x.count)
+        case let .crossEntropy(logits, labels, lse, counted):
+            crossEntropyBackward(logits: logits, labels: labels, logSumExp: lse, counted: counted, dy: dy[0])
+        case let .dropout(x, keep, s): dropoutBackward(x: x, keep: keep, scale: s, dy: dy)
+        }
+    }
+}

@@ -1,0 +1,78 @@
+/// A tensor that takes part in training: an f32 buffer (64-byte aligned, row-major), its
+/// shape, and a gradient buffer of the same size, allocated (zeroed) the first time a backward
+/// pass writes to it.
+///
+/// Intermediate variables made by `Tape` ops lose their gradient once backward has gone past
+/// the op that made them, and their values when nothing references them any more.
+public final class Variable: @unchecked Sendable {
+    public let shape: [Int]
+    public let count: Int
+    /// Whether backward computes a gradient for this variable (true for trainable parameters,
+    /// and for every op output that depends on one).
+    public let requiresGrad: Bool
+    /// Values, `count` floats.
+    public let data: UnsafeMutablePointer<Float>
+    public private(set) var grad: UnsafeMutablePointer<Float>?
+    /// Set by ops: the tape frees this variable's gradient after using it.
+    let isIntermediate: Bool
+
+    /// A variable of zeros.
+    public init(zeros shape: [Int], requiresGrad: Bool = false) {
+        self.shape = shape
+        count = shape.reduce(1, *)
+        precondition(count >= 0, "negative size in shape \(shape)")
+        self.requiresGrad = requiresGrad
+        isIntermediate = false
+        data = Variable.allocate(count)
+        data.initialize(repeating: 0, count: count)
+    }
+
+    public convenience init(_ values: [Float], shape: [Int], requiresGrad: Bool = false) {
+        self.init(zeros: shape, requiresGrad: requiresGrad)
+        precondition(values.count == count, "\(values.count) values for shape \(shape)")
+        values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: count) }
+    }
+
+    /// An op's output, uninitialized: the op writes every value.
+    init(output shape: [Int], requiresGrad: Bool) {
+        self.shape = shape
+        count = shape.reduce(1, *)
+        self.requiresGrad = requiresGrad
+        isIntermediate = true
+        data = Variable.allocate(count)
+    }
+
+    static func allocate(_ n: Int) -> UnsafeMutablePointer<Float> {
+        UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) &* 4, alignment: 64).bindMemory(to: Float.self, capacity: max(n, 1))
+    }
+
+    deinit {
+        data.deallocate()
+        grad?.deallocate()
+    }
+
+    public var values: [Float] { Array(UnsafeBufferPointer(start: data, count: count)) }
+    public var gradient: [Float]? { grad.map { Array(UnsafeBufferPointer(start: $0, count: count)) } }
+
+    /// The gradient buffer, allocated and zeroed on first use.
+    func gradBuffer() -> UnsafeMutablePointer<Float> {
+        if let g = grad { return g }
+        let g = Variable.allocate(count)
+        g.initialize(repeating: 0, count: count)
+        grad = g
+        return g
+    }
+
+    /// Drops the gradient (the optimizer calls this after each step: PyTorch's `zero_grad`
+    /// with `set_to_none`).
+    public func clearGradient() {
+        grad?.deallocate()
+        grad = nil
+    }
+
+    /// Number of rows when the last dimension is `width`.
+    func rows(of width: Int) -> Int {
+        precondition(width > 0 && count % width == 0, "shape \(shape) does not split into rows of \(width)")
+        return count / width
+    }
+}
