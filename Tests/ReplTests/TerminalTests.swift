@@ -19,6 +19,33 @@ final class TerminalTests: XCTestCase {
 
     private var historyPath: String { home + "/.tune_history" }
 
+    /// On the real default model: an answer streams, Ctrl-C stops it at the next token and the
+    /// prompt comes back with the model still loaded; a chat keeps going after Ctrl-C.
+    func testCtrlCStopsGenerationAndKeepsTheSession() throws {
+        let term = try TmuxTerminal(command: try TuneBinary.url.path,
+                                    environment: ["HOME": home, "TERM": "xterm", "MODELSCOPE_CACHE": TuneBinary.modelCache])
+        term.waitForLastLine("tune>")
+        try term.type("load model HuggingFaceTB/SmolLM2-135M-Instruct")
+        try term.press("Enter")
+        _ = term.wait("the model", seconds: 30) { $0.contains { $0.hasPrefix("model SmolLM2-135M-Instruct:") } && $0.last == "tune[SmolLM2-135M-Instruct]>" }
+        Thread.sleep(forTimeInterval: 0.2)
+        try term.type("ask --max_new_tokens 4000 --temperature 0.8 \"Write a very long story about a dragon.\"")
+        try term.press("Enter")
+        // Let it stream a little, then interrupt.
+        _ = term.wait("streamed text", seconds: 20) { lines in lines.count >= 3 && lines.last != "tune[SmolLM2-135M-Instruct]>" && !(lines.last ?? "").isEmpty }
+        Thread.sleep(forTimeInterval: 0.5)
+        try term.press("C-c")
+        _ = term.wait("the prompt after Ctrl-C", seconds: 10) { $0.last == "tune[SmolLM2-135M-Instruct]>" }
+        Thread.sleep(forTimeInterval: 0.2)
+        try term.type("ask --max_new_tokens 8 \"What is the capital of France?\"")
+        try term.press("Enter")
+        _ = term.wait("a second answer from the same session", seconds: 20) {
+            $0.contains { $0.contains("The capital of France") } && $0.last == "tune[SmolLM2-135M-Instruct]>"
+        }
+        try term.press("C-d")
+        _ = term.wait("exit") { $0.last == "[exit 0]" }
+    }
+
     func testCompletionErrorsCtrlCAndCtrlD() throws {
         let term = try start()
         try term.type("se")

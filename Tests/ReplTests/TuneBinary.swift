@@ -29,6 +29,11 @@ enum TuneBinary {
         var status: Int32
     }
 
+    /// The model cache of the user running the tests (where Scripts/setup put the default
+    /// model), so that a test's empty HOME does not make the binary fetch it again.
+    static let modelCache: String = ProcessInfo.processInfo.environment["MODELSCOPE_CACHE"].flatMap { $0.isEmpty ? nil : $0 }
+        ?? NSHomeDirectory() + "/.cache/modelscope/hub"
+
     /// Runs `executable` with `arguments` in `directory`, stdin from `input` (or /dev/null),
     /// with HOME set to an empty temporary directory.
     static func run(_ executable: URL, _ arguments: [String], in directory: URL, input: URL? = nil,
@@ -40,7 +45,7 @@ enum TuneBinary {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("tune-home-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: home, withIntermediateDirectories: true)
         var env = ["HOME": home.path, "PATH": try url.deletingLastPathComponent().path + ":/usr/bin:/bin",
-                   "NO_COLOR": "1", "LANG": "C.UTF-8"]
+                   "NO_COLOR": "1", "LANG": "C.UTF-8", "MODELSCOPE_CACHE": modelCache]
         for (k, v) in extra { env[k] = v }
         process.environment = env
         let out = Pipe()
