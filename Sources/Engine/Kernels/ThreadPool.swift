@@ -86,11 +86,11 @@ public final class ThreadPool: @unchecked Sendable {
         busy.store(false, ordering: .releasing)
     }
 
-    /// Splits 0..<total into about one contiguous range per thread (each at least `minimum`
-    /// long) and runs `body` on each range in parallel.
+    /// Splits 0..<total into contiguous ranges (each at least `minimum` long, a few per thread
+    /// so that a thread slowed by the host takes fewer) and runs `body` on them in parallel.
     public func parallelRanges(_ total: Int, minimum: Int = 1, _ body: (Range<Int>) -> Void) {
         if total <= 0 { return }
-        let parts = max(1, min(threadCount, total / max(1, minimum)))
+        let parts = max(1, min(threadCount * 4, total / max(1, minimum)))
         if parts == 1 { body(0..<total); return }
         parallelFor(parts) { p in
             let lo = total * p / parts, hi = total * (p + 1) / parts

@@ -40,4 +40,39 @@ struct Linear {
             }
         }
     }
+
+    /// Several layers reading the same input (q, k, v; gate, up): for few tokens their mat-vecs
+    /// run as one parallel loop over all their rows, so the threads meet once instead of once
+    /// per layer. Outputs are overwritten.
+    static func applyAll(_ layers: [(Linear, UnsafeMutablePointer<Float>)], to x: UnsafePointer<Float>, tokens n: Int,
+                         workspace ws: Workspace, pool: ThreadPool = .shared) {
+        let inF = layers[0].0.inFeatures
+        guard n < sgemmThreshold, layers.allSatisfy({ $0.0.inFeatures == inF }) else {
+            for (l, y) in layers { l.apply(x, tokens: n, into: y, accumulate: false, workspace: ws, pool: pool) }
+            return
+        }
+        let sums = ws.groupSums(capacity: (inF + 31) / 32)
+        var starts: [Int] = []
+        var total = 0
+        for (l, _) in layers { starts.append(total); total += l.outFeatures }
+        for t in 0..<n {
+            let xt = x + t * inF
+            groupSums32(xt, inF, sums)
+            pool.parallelRanges(total, minimum: 32) { range in
+                for (i, (l, y)) in layers.enumerated() {
+                    let lo = max(range.lowerBound, starts[i]), hi = min(range.upperBound, starts[i] + l.outFeatures)
+                    if lo < hi {
+                        matVecRows(l.weight, x: xt, sums: sums, y: y + t * l.outFeatures,
+                                   rows: (lo - starts[i])..<(hi - starts[i]), accumulate: false)
+                    }
+                }
+            }
+        }
+        for (l, y) in layers {
+            guard let bias = l.bias else { continue }
+            bias.withUnsafeBufferPointer { b in
+                for t in 0..<n { addInPlace(y + t * l.outFeatures, b.baseAddress!, l.outFeatures) }
+            }
+        }
+    }
 }

@@ -122,10 +122,8 @@ public final class LlamaModel: @unchecked Sendable {
                 for i in 0..<n { rmsNorm(x + i * d, weight: w.baseAddress!, eps: eps, out: h + i * d, d) }
             }
             let keys = cache.keys[li], values = cache.values[li]
-            layer.q.apply(h, tokens: n, into: q, accumulate: false, workspace: ws)
-            layer.k.apply(h, tokens: n, into: k, accumulate: false, workspace: ws)
             // Values go straight into the cache.
-            layer.v.apply(h, tokens: n, into: values + start * kvDim, accumulate: false, workspace: ws)
+            Linear.applyAll([(layer.q, q), (layer.k, k), (layer.v, values + start * kvDim)], to: h, tokens: n, workspace: ws)
             if let qn = layer.qNorm, let kn = layer.kNorm {
                 qn.withUnsafeBufferPointer { w in
                     for r in 0..<(n * heads) { rmsNorm(q + r * hd, weight: w.baseAddress!, eps: eps, out: q + r * hd, hd) }
@@ -151,8 +149,7 @@ public final class LlamaModel: @unchecked Sendable {
             layer.mlpNorm.withUnsafeBufferPointer { w in
                 for i in 0..<n { rmsNorm(x + i * d, weight: w.baseAddress!, eps: eps, out: h + i * d, d) }
             }
-            layer.gate.apply(h, tokens: n, into: gate, accumulate: false, workspace: ws)
-            layer.up.apply(h, tokens: n, into: up, accumulate: false, workspace: ws)
+            Linear.applyAll([(layer.gate, gate), (layer.up, up)], to: h, tokens: n, workspace: ws)
             ThreadPool.shared.parallelRanges(n * f, minimum: 4096) { r in
                 swiglu(gate + r.lowerBound, up + r.lowerBound, r.count)
             }
