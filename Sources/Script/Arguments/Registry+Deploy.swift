@@ -44,7 +44,7 @@ extension ArgumentRegistry {
             web.arg("server_name", .string, "0.0.0.0", "Network address the web UI listens on."),
             web.arg("server_port", .int, 7860, "TCP port the web UI listens on.", range: ValueRange(min: 0, max: 65535)),
             web.arg("share", .bool, false, "Publish the web UI through a public share link.",
-                    support: Unsupported.notImplemented("no public share links", instead: "serve on server_name/server_port")),
+                    support: Unsupported.absent("no public share links", instead: "serve on server_name/server_port")),
             web.arg("lang", .choice(["zh", "en"]), "zh", "Language of the web UI (Chinese or English).",
                     perCommand: [.app: "en"]),
             app.arg("base_url", .string, .none,

@@ -10,7 +10,7 @@ extension ArgumentRegistry {
                   range: ValueRange(min: 1, max: nil)),
             s.arg("group_size", .int, 128, "Weights that share one set of quantization scales.",
                   range: ValueRange(min: 1, max: nil),
-                  support: Unsupported.notImplemented("the block size is fixed by the GGUF type",
+                  support: Unsupported.absent("the block size is fixed by the GGUF type",
                                                       instead: "choose quant_method, e.g. 'q4_0' (32) or 'q4_k' (256)")),
             s.arg("to_ollama", .bool, false, "Also write the Modelfile Ollama needs to import the model."),
             s.arg("to_mcore", .bool, false, "Convert Hugging Face weights to Megatron-Core format.", support: m),
@@ -28,7 +28,7 @@ extension ArgumentRegistry {
     static let samplingArguments: [ArgumentSpec] = {
         let s = RegistrySection("Sampling Parameters", [.sample])
         let mcts = RegistrySection("MCTS", [.sample])
-        let noMCTS = Unsupported.notImplemented("MCTS sampling is not implemented", instead: "use sampler_type 'sample'")
+        let noMCTS = Unsupported.absent("MCTS sampling is not implemented", instead: "use sampler_type 'sample'")
         let atLeastOne = ValueRange(min: 1, max: nil)
         return [
             s.noDefault("prm_model", .string, "Process reward model: a model id run with the built-in engine, or a plugin key."),

@@ -44,7 +44,7 @@ extension ArgumentRegistry {
     static let loraArguments: [ArgumentSpec] = {
         let s = RegistrySection("LoRA", .training)
         let ga = RegistrySection("LoRA-GA", .training)
-        let noGA = Unsupported.notImplemented("LoRA-GA initialisation is not implemented",
+        let noGA = Unsupported.absent("LoRA-GA initialisation is not implemented",
                                               instead: "use init_weights true or 'gaussian'")
         return [
             s.arg("lora_rank", .int, 8, "Rank r of the low-rank update: the inner size of the two LoRA matrices.",

@@ -68,11 +68,11 @@ extension ArgumentRegistry {
                   "Tokens to add to the vocabulary as special tokens; a .txt path lists one per line."),
             s.arg("num_labels", .int, .none, "Number of classes of a sequence-classification model.",
                   range: .positive,
-                  support: Unsupported.notImplemented("only causal language-model heads", instead: "leave it unset")),
+                  support: Unsupported.absent("only causal language-model heads", instead: "leave it unset")),
             s.arg("problem_type",
                   .choice(["regression", "single_label_classification", "multi_label_classification"]), .none,
                   "Kind of classification loss for a seq_cls model; None decides from the labels.",
-                  support: Unsupported.notImplemented("only causal language-model heads", instead: "leave it unset")),
+                  support: Unsupported.absent("only causal language-model heads", instead: "leave it unset")),
             s.arg("rope_scaling", .either(.choice(["linear", "dynamic", "yarn"]), .json), .none,
                   "Stretch the rotary position encoding for longer contexts: a scaling kind (with max_model_len) or a full JSON rope_scaling object."),
             s.arg("max_model_len", .int, .none,
@@ -87,7 +87,7 @@ extension ArgumentRegistry {
                   support: Unsupported.gpu),
             s.arg("local_repo_path", .string, .none,
                   "A local clone of the GitHub code some models need in order to load.",
-                  support: Unsupported.notImplemented("no Python model code", instead: "leave it unset")),
+                  support: Unsupported.absent("no Python model code", instead: "leave it unset")),
             s.arg("init_strategy",
                   .choice(["zero", "uniform", "normal", "xavier_uniform", "xavier_normal", "kaiming_uniform",
                            "kaiming_normal", "orthogonal"]), .none,
@@ -109,7 +109,7 @@ extension ArgumentRegistry {
         for c in Command.allCases {
             perCommand[c] = (Set<Command>.export.contains(c) ? atExport : atLoad) + ggufQuantTypes
         }
-        let bnb = Unsupported.notImplemented("no bitsandbytes", instead: "quantize with quant_method 'q4_k' or 'q8_0'")
+        let bnb = Unsupported.absent("no bitsandbytes", instead: "quantize with quant_method 'q4_k' or 'q8_0'")
         return [
             s.arg("quant_method", .choice(union), .none,
                   "Quantization scheme: applied while loading for training and inference, or written out by export. tune adds the GGUF types (q4_k, q8_0, ...).",
@@ -119,10 +119,10 @@ extension ArgumentRegistry {
                       instead: "use a GGUF type such as 'q4_k' or 'q8_0'"),
                   choicesPerCommand: perCommand),
             s.arg("quant_bits", .int, .none, "Bit width of the quantized weights.", range: .positive,
-                  support: Unsupported.notImplemented("the bit width follows from the GGUF type",
+                  support: Unsupported.absent("the bit width follows from the GGUF type",
                                                       instead: "choose quant_method such as 'q4_k' or 'q8_0'")),
             s.arg("hqq_axis", .int, .none, "Axis along which HQQ groups weights.",
-                  support: Unsupported.notImplemented("no HQQ", instead: "quantize with quant_method 'q4_k' or 'q8_0'")),
+                  support: Unsupported.absent("no HQQ", instead: "quantize with quant_method 'q4_k' or 'q8_0'")),
             s.arg("bnb_4bit_compute_dtype", .choice(["float16", "bfloat16", "float32"]), .none,
                   "Precision bitsandbytes computes in; None means the same as torch_dtype.", support: bnb,
                   derived: DerivedDefault("same as torch_dtype") { $0.value("torch_dtype") }),

@@ -204,7 +204,7 @@ extension ArgumentRegistry {
                   },
                   extraCommands: .inference),
             s.arg("eval_use_evalscope", .bool, false, "Run EvalScope benchmarks during training.",
-                  support: Unsupported.notImplemented("no EvalScope", instead: "evaluate with infer --metric on a val_dataset")),
+                  support: Unsupported.absent("no EvalScope", instead: "evaluate with infer --metric on a val_dataset")),
             s.noDefault("eval_dataset", .list(of: .string),
                         "Benchmark datasets to evaluate on (EvalScope during training; the eval command's datasets).",
                         extraCommands: [.eval]),

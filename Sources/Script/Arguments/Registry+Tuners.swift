@@ -2,7 +2,7 @@ extension ArgumentRegistry {
     /// Tuners other than LoRA and full fine-tuning: documented, but this engine does not train them.
     static let otherTunerArguments: [ArgumentSpec] = {
         func tuner(_ name: String) -> EngineSupport {
-            Unsupported.notImplemented("\(name) is not implemented", instead: "use train_type 'lora' or 'full'")
+            Unsupported.absent("\(name) is not implemented", instead: "use train_type 'lora' or 'full'")
         }
         let fourier = RegistrySection("FourierFt", .training)
         let boft = RegistrySection("BOFT", .training)

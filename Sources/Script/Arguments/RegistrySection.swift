@@ -82,7 +82,8 @@ enum Unsupported {
     static let remoteLogging = EngineSupport.unsupported(
         reason: "no network experiment trackers",
         instead: "use report_to 'tensorboard' or read logging.jsonl")
-    static func notImplemented(_ what: String, instead: String) -> EngineSupport {
+    /// Something this engine does not have, and what to use instead.
+    static func absent(_ what: String, instead: String) -> EngineSupport {
         .unsupported(reason: what, instead: instead)
     }
 }
