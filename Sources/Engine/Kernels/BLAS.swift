@@ -1,5 +1,11 @@
 /// The engine's entry to matrix multiplication on the CPU, and what it reports about it.
 public enum BLAS {
+    /// Why OpenBLAS could not be opened (not installed: Scripts/setup installs it), or nil.
+    public static var loadError: String? {
+        if case .failure(let error) = OpenBLASLibrary.loaded { return "\(error)" }
+        return nil
+    }
+
     /// The kernel family OpenBLAS runs (`openblas_get_corename()`), e.g. "SkylakeX".
     public static var coreName: String { OpenBLASLibrary.shared.coreName }
 

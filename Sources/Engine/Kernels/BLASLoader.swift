@@ -24,12 +24,15 @@ final class OpenBLASLibrary: @unchecked Sendable {
     private let getThreads: GetThreadsFn
     let handle: UnsafeMutableRawPointer
 
-    static let shared: OpenBLASLibrary = {
-        do { return try OpenBLASLibrary() } catch {
-            // The engine cannot compute without BLAS; the set-up script installs it.
-            fatalError("\(error)")
+    static let loaded: Result<OpenBLASLibrary, Error> = Result { try OpenBLASLibrary() }
+
+    static var shared: OpenBLASLibrary {
+        switch loaded {
+        case .success(let library): return library
+        // Front ends check `BLAS.loadError` first and report it; reaching this is a bug there.
+        case .failure(let error): fatalError("\(error)")
         }
-    }()
+    }
 
     private init() throws {
         userCoreType = getenv("OPENBLAS_CORETYPE").map { String(cString: $0) }

@@ -13,11 +13,13 @@ public final class EngineSessionBackend: EngineBackend {
     public init() {}
 
     public var engineDescription: [String] {
-        ["engine: tune CPU engine (Llama, Qwen2, Qwen3, Mistral; GGUF and safetensors)",
+        if let problem = BLAS.loadError { return ["engine: tune CPU engine", "BLAS: unavailable (\(problem))"] }
+        return ["engine: tune CPU engine (Llama, Qwen2, Qwen3, Mistral; GGUF and safetensors)",
          "BLAS core: OpenBLAS \(BLAS.coreName) (\(ThreadPool.shared.threadCount) threads)"]
     }
 
     public func loadModel(path: String, arguments: ResolvedArguments, progress: (ProgressEvent) -> Void) throws -> ModelHandle {
+        if let problem = BLAS.loadError { throw BackendError.failed(problem) }
         let location = try store.resolve(path) { message in progress(ProgressEvent(task: message, completed: 0, total: nil)) }
         let template = arguments.string("template").flatMap { $0.isEmpty ? nil : $0 }
         let loaded = try Engine.LoadedModel(location: location, template: template)
