@@ -74,6 +74,22 @@ public final class LoadedModel: @unchecked Sendable {
         }
     }
 
+    /// The same tokenizer, template and defaults over other weights (a quantized or merged copy).
+    public init(replacingModelOf other: LoadedModel, with model: LlamaModel) {
+        location = other.location
+        self.model = model
+        tokenizer = other.tokenizer
+        chatTemplate = other.chatTemplate
+        templateName = other.templateName
+        defaultSystem = other.defaultSystem
+        stopWords = other.stopWords
+        generationDefaults = other.generationDefaults
+        bosToken = other.bosToken
+        eosToken = other.eosToken
+        autoAddBOS = other.autoAddBOS
+        sourceGGUFMetadata = other.sourceGGUFMetadata
+    }
+
     /// Loads a `--model` value: a path, or a model id in the cache (the default model is
     /// fetched when missing).
     public convenience init(_ model: String, template: String? = nil, store: ModelStore = ModelStore(),

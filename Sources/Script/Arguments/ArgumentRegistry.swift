@@ -3,6 +3,9 @@ import Foundation
 /// Every argument and environment variable the ms-swift reference documents, with its type,
 /// defaults, the commands that take it and what this engine does with it.
 public struct ArgumentRegistry: Sendable {
+    /// Arguments tune adds to ms-swift's vocabulary (each says so in its help).
+    public static let extensions: Set<String> = ["to_gguf"]
+
     public static let shared = ArgumentRegistry(specs: ArgumentRegistry.table)
 
     /// Arguments then environment variables, in the reference's section order.

@@ -13,6 +13,8 @@ extension ArgumentRegistry {
                   support: Unsupported.absent("the block size is fixed by the GGUF type",
                                                       instead: "choose quant_method, e.g. 'q4_0' (32) or 'q4_k' (256)")),
             s.arg("to_ollama", .bool, false, "Also write the Modelfile Ollama needs to import the model."),
+            s.arg("to_gguf", .bool, false,
+                  "tune's addition: write the model as one GGUF file (tensor type from quant_method, e.g. q4_k, q8_0, f16) that llama.cpp loads; an output_dir ending in .gguf asks for it too."),
             s.arg("to_mcore", .bool, false, "Convert Hugging Face weights to Megatron-Core format.", support: m),
             s.arg("to_hf", .bool, false, "Convert Megatron-Core weights back to Hugging Face format.", support: m),
             s.arg("mcore_model", .string, .none, "Path of a Megatron-Core model to convert.", support: m),

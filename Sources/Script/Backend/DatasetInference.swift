@@ -26,7 +26,7 @@ extension EngineSessionBackend {
         let resultPath = a.string("result_path") ?? Self.defaultResultPath(model: modelHandle.path)
         let resultDir = (resultPath as NSString).deletingLastPathComponent
         if !resultDir.isEmpty { try FileManager.default.createDirectory(atPath: resultDir, withIntermediateDirectories: true) }
-        if !FileManager.default.fileExists(atPath: resultPath) { FileManager.default.createFile(atPath: resultPath, contents: nil) }
+        if !FileManager.default.fileExists(atPath: resultPath) { _ = FileManager.default.createFile(atPath: resultPath, contents: nil) }
         guard let out = FileHandle(forWritingAtPath: resultPath) else { throw BackendError.failed("cannot write \(resultPath)") }
         defer { try? out.close() }
         try out.seekToEnd()

@@ -85,6 +85,13 @@ public final class EngineSessionBackend: EngineBackend {
         datasets[id] = nil
     }
 
+    func nextHandleId() -> Int {
+        defer { nextId += 1 }
+        return nextId
+    }
+
+    func register(_ model: Engine.LoadedModel, id: Int) { models[id] = model }
+
     func loaded(_ handle: ModelHandle) throws -> Engine.LoadedModel {
         guard let m = models[handle.id] else { throw BackendError.failed("model \(handle.path) is no longer loaded") }
         return m
@@ -156,7 +163,12 @@ public final class EngineSessionBackend: EngineBackend {
     }
 
     public func run(_ request: CommandRequest, cancel: CancellationFlag, progress: (ProgressEvent) -> Void) throws -> CommandOutcome {
-        if case .swift(.infer) = request.kind { return try inferDataset(request, cancel: cancel, progress: progress) }
+        switch request.kind {
+        case .swift(.infer): return try inferDataset(request, cancel: cancel, progress: progress)
+        case .quantize: return try quantizeLive(request, cancel: cancel, progress: progress)
+        case .swift(.export): return try exportLive(request, cancel: cancel, progress: progress)
+        default: break
+        }
         throw BackendError.unavailable(operation: request.kind.name)
     }
 }
