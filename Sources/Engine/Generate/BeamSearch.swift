@@ -17,7 +17,7 @@ extension Generator {
 
         let width = options.numBeams
         let t0 = DispatchTime.now().uptimeNanoseconds
-        let rootCache = model.makeCache(capacity: prompt.count + min(budget, 1024))
+        let rootCache = model.makeCache(capacity: prompt.count + min(budget, 256))
         let rootLogits = try model.forward(prompt, cache: rootCache)
         let t1 = DispatchTime.now().uptimeNanoseconds
         var beams = [Beam(tokens: [], score: 0, cache: rootCache, logits: rootLogits)]

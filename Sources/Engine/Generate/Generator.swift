@@ -77,7 +77,8 @@ public final class Generator {
         if options.numBeams > 1 {
             return try beamSearch(prompt: prompt, options: options, budget: budget, cancel: cancel, onToken: onToken)
         }
-        let cache = model.makeCache(capacity: min(contextLimit, prompt.count + min(budget, 4096)))
+        // The cache grows on demand; start small (a full 8k context is ~190 MB for SmolLM2).
+        let cache = model.makeCache(capacity: min(contextLimit, prompt.count + min(budget, 256)))
         var sampler = Sampler(parameters: options.sampling, random: RandomSource(seed: options.seed))
         var seen = Set(prompt)
         var generated: [Int] = []
