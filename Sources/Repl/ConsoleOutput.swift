@@ -50,7 +50,8 @@ final class ConsoleOutput: SessionOutput {
     }
 
     func progress(_ event: ProgressEvent) {
-        var text = event.task + " " + String(event.completed)
+        // An event with no count yet is a message ("fetching ..."): print it as it is.
+        var text = event.total == nil && event.completed == 0 ? event.task : event.task + " " + String(event.completed)
         if let total = event.total, total > 0 {
             text += "/\(total)"
             if isTerminal {
