@@ -224,40 +224,17 @@ public enum SafetensorsWriter {
     }
 }
 
-/// JSON string as serde_json writes it: only `"`, `\` and control characters escaped.
+/// JSON string as serde_json writes it: only `"`, `\` and control characters escaped (the
+/// same escaping the template layer's `tojson` uses without `ensure_ascii`).
 func compactJSONString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case "\u{08}": out += "\\b"
-        case "\u{0C}": out += "\\f"
-        default:
-            if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-        }
-    }
-    return out + "\""
+    var out = ""
+    TemplateJSONWriter.writeString(s, into: &out)
+    return out
 }
 
 /// JSON string as Python's `json.dumps` writes it by default (non-ASCII as \uXXXX escapes).
 func asciiJSONString(_ s: String) -> String {
-    var out = "\""
-    for unit in s.utf16 {
-        switch unit {
-        case 0x22: out += "\\\""
-        case 0x5C: out += "\\\\"
-        case 0x0A: out += "\\n"
-        case 0x0D: out += "\\r"
-        case 0x09: out += "\\t"
-        case 0x08: out += "\\b"
-        case 0x0C: out += "\\f"
-        case 0x20..<0x7F: out.unicodeScalars.append(Unicode.Scalar(UInt8(unit)))
-        default: out += String(format: "\\u%04x", unit)
-        }
-    }
-    return out + "\""
+    var out = ""
+    TemplateJSONWriter.writeString(s, ensureASCII: true, into: &out)
+    return out
 }
