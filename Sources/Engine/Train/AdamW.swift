@@ -7,9 +7,12 @@ public final class AdamW {
         public let variable: Variable
         /// False for norms and biases (HF's `get_decay_parameter_names`).
         public let decays: Bool
-        public init(_ variable: Variable, decays: Bool) {
+        /// This parameter's learning rate as a multiple of the schedule's (LoRA+ gives B a larger one).
+        public let learningRateScale: Float
+        public init(_ variable: Variable, decays: Bool, learningRateScale: Float = 1) {
             self.variable = variable
             self.decays = decays
+            self.learningRateScale = learningRateScale
         }
     }
 
@@ -72,12 +75,14 @@ public final class AdamW {
         stepCount += 1
         let t = Double(stepCount)
         let bc1 = 1 - pow(Double(beta1), t), bc2Sqrt = (1 - pow(Double(beta2), t)).squareRoot()
-        let stepSize = Float(Double(lr) / bc1), bc2Root = Float(bc2Sqrt)
+        let bc2Root = Float(bc2Sqrt)
         let b1 = beta1, b2 = beta2, e = eps
         for (index, p) in parameters.enumerated() {
             guard let g = p.variable.grad else { continue }
+            let plr = lr * p.learningRateScale
+            let stepSize = Float(Double(plr) / bc1)
             let w = p.variable.data, m = firstMoments[index].pointer, v = secondMoments[index].pointer
-            let decay: Float = p.decays ? 1 - lr * weightDecay : 1
+            let decay: Float = p.decays ? 1 - plr * weightDecay : 1
             ThreadPool.shared.parallelRanges(p.variable.count, minimum: Tape.elementsPerTask) { r in
                 for i in r {
                     let gi = g[i]
