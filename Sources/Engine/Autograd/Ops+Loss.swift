@@ -8,8 +8,9 @@ extension Tape {
 
     /// Mean cross-entropy of logits [tokens, vocab] against one label per token, over the
     /// tokens whose label is not -100 (a scalar; 0 when no token counts). Computed with the
-    /// row maximum subtracted (log-sum-exp), so large logits do not overflow.
-    public func crossEntropy(logits: Variable, labels: [Int]) -> Variable {
+    /// row maximum subtracted (log-sum-exp), so large logits do not overflow. When given,
+    /// `predictions` receives each counted row's arg-max (the first maximum), for token accuracy.
+    public func crossEntropy(logits: Variable, labels: [Int], predictions: UnsafeMutablePointer<Int32>? = nil) -> Variable {
         let n = labels.count, vocab = logits.shape.last ?? 0
         precondition(n > 0 && logits.count == n &* vocab, "crossEntropy: logits \(logits.shape) for \(n) labels")
         for l in labels where l != Tape.ignoredLabel {
@@ -24,8 +25,9 @@ extension Tape {
             pool.parallelRanges(n, minimum: max(1, Tape.elementsPerTask / max(vocab, 1))) { rows in
                 for r in rows where labels32[r] != Int32(Tape.ignoredLabel) {
                     let row = lp + r &* vocab
-                    var m = -Float.infinity
-                    for j in 0..<vocab where row[j] > m { m = row[j] }
+                    var m = -Float.infinity, best = 0
+                    for j in 0..<vocab where row[j] > m { m = row[j]; best = j }
+                    predictions?[r] = Int32(best)
                     var sum: Float = 0
                     for j in 0..<vocab { sum += expf(row[j] - m) }
                     let l = m + logf(sum)

@@ -4,8 +4,10 @@ extension TrainableLlama {
     /// recomputes one layer at a time on its own tape and continues from its input's gradient.
     /// Activations in memory: one layer's instead of all of them, for one more forward.
     /// Adds into the parameters' gradients exactly what `loss` + `Tape.backward` would; returns
-    /// the loss.
-    func checkpointedLossAndBackward(tokens: [Int], targets: [Int], sequenceLengths: [Int],
+    /// the loss. `lossWeight` multiplies the gradients (a micro-batch's share of an accumulated
+    /// step); `predictions` as in `loss`.
+    func checkpointedLossAndBackward(tokens: [Int], targets: [Int], sequenceLengths: [Int], lossWeight: Float = 1,
+                                     predictions: UnsafeMutablePointer<Int32>? = nil,
                                      pool: ThreadPool = .shared) -> Float {
         let shape = BatchShape(self, tokens: tokens, targets: targets, sequenceLengths: sequenceLengths)
         let embedTape = Tape(pool: pool)
@@ -19,8 +21,8 @@ extension TrainableLlama {
         }
         let headTape = Tape(pool: pool)
         let last = x.detached()
-        let loss = headLoss(headTape, last, targets)
-        headTape.backward(loss)
+        let loss = headLoss(headTape, last, targets, predictions: predictions)
+        headTape.backward(from: loss, seed: [lossWeight])
         var seed = last.gradient
         for (l, input) in zip(layers, inputs).reversed() {
             guard let upstream = seed else { break }

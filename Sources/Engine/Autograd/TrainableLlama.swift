@@ -35,6 +35,14 @@ final class TrainableLlama {
     var layers: [Layer]
     let finalNorm: Variable
     let head: LinearLayer
+    /// True while training (dropout and NEFTune noise are on); false for evaluation.
+    var isTraining = false
+    /// The generator behind dropout and noise; saved in checkpoints.
+    var random = RandomSource(seed: 42)
+    var randomState: [UInt64] {
+        get { random.state }
+        set { if newValue.count == 4 { random = RandomSource(state: newValue) } }
+    }
     /// Trainable parameters by HF name, in HF's `named_parameters` order.
     private(set) var namedParameters: [(name: String, variable: Variable)] = []
 
@@ -114,11 +122,13 @@ final class TrainableLlama {
     /// Mean next-token cross-entropy of packed sequences (`tokens` holds them one after the
     /// other, `sequenceLengths` their lengths). `targets` is aligned with `tokens`: the label
     /// to predict from each position, -100 where nothing counts (see `causalTargets`).
-    func loss(_ tape: Tape, tokens: [Int], targets: [Int], sequenceLengths: [Int]) -> Variable {
+    /// `predictions`, when given, receives the arg-max token at each position whose target counts.
+    func loss(_ tape: Tape, tokens: [Int], targets: [Int], sequenceLengths: [Int],
+              predictions: UnsafeMutablePointer<Int32>? = nil) -> Variable {
         let shape = BatchShape(self, tokens: tokens, targets: targets, sequenceLengths: sequenceLengths)
         var x = embed(tape, tokens)
         for l in layers { x = layerForward(tape, l, x, shape) }
-        return headLoss(tape, x, targets)
+        return headLoss(tape, x, targets, predictions: predictions)
     }
 
     /// Positions and attention layout of one packed batch.
@@ -161,9 +171,9 @@ final class TrainableLlama {
         return tape.add(x, apply(l.down, act, tape))
     }
 
-    func headLoss(_ tape: Tape, _ x: Variable, _ targets: [Int]) -> Variable {
+    func headLoss(_ tape: Tape, _ x: Variable, _ targets: [Int], predictions: UnsafeMutablePointer<Int32>? = nil) -> Variable {
         let logits = apply(head, tape.rmsNorm(x, weight: finalNorm, eps: Float(config.rmsNormEps)), tape)
-        return tape.crossEntropy(logits: logits, labels: targets)
+        return tape.crossEntropy(logits: logits, labels: targets, predictions: predictions)
     }
 
     private func apply(_ l: LinearLayer, _ x: Variable, _ tape: Tape) -> Variable {

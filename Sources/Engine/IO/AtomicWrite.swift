@@ -102,7 +102,7 @@ func parentDirectory(of path: String) -> String {
 }
 
 /// Best effort: a file system that cannot fsync a directory still has the renamed file.
-private func syncDirectory(_ directory: String) {
+func syncDirectory(_ directory: String) {
     let dfd = open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     guard dfd >= 0 else { return }
     _ = fsync(dfd)

@@ -22,7 +22,7 @@ public final class AdamW {
     public var weightDecay: Float
     public let parameters: [Parameter]
     /// Number of steps taken (t in the bias corrections).
-    public private(set) var stepCount = 0
+    public internal(set) var stepCount = 0
     private let firstMoments: [FloatBuffer]
     private let secondMoments: [FloatBuffer]
 
@@ -93,6 +93,11 @@ public final class AdamW {
                 }
             }
         }
+    }
+
+    /// The first and second moment buffers of parameter `index` (for checkpoints).
+    func moments(of index: Int) -> (first: UnsafeMutablePointer<Float>, second: UnsafeMutablePointer<Float>) {
+        (firstMoments[index].pointer, secondMoments[index].pointer)
     }
 
     /// Drops every gradient (PyTorch's `zero_grad(set_to_none=True)`).
