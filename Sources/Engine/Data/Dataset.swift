@@ -79,7 +79,7 @@ public final class Dataset {
         return s
     }
 
-    init(name: String, rows: [Conversation], droppedRows: [DroppedRow], isStreaming: Bool) {
+    public init(name: String, rows: [Conversation], droppedRows: [DroppedRow], isStreaming: Bool) {
         self.name = name
         self.rows = rows
         self.droppedRows = droppedRows

@@ -92,6 +92,8 @@ public final class EngineSessionBackend: EngineBackend {
 
     func register(_ model: Engine.LoadedModel, id: Int) { models[id] = model }
 
+    func dataset(_ handle: DatasetHandle) -> Engine.Dataset? { datasets[handle.id] }
+
     func loaded(_ handle: ModelHandle) throws -> Engine.LoadedModel {
         guard let m = models[handle.id] else { throw BackendError.failed("model \(handle.path) is no longer loaded") }
         return m
@@ -167,6 +169,8 @@ public final class EngineSessionBackend: EngineBackend {
         case .swift(.infer): return try inferDataset(request, cancel: cancel, progress: progress)
         case .quantize: return try quantizeLive(request, cancel: cancel, progress: progress)
         case .swift(.export): return try exportLive(request, cancel: cancel, progress: progress)
+        case .swift(.sft): return try trainLive(request, command: .sft, cancel: cancel, progress: progress)
+        case .swift(.pt): return try trainLive(request, command: .pt, cancel: cancel, progress: progress)
         default: break
         }
         throw BackendError.unavailable(operation: request.kind.name)

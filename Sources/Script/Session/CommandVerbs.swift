@@ -79,6 +79,10 @@ private func runCommand(_ call: VerbCall, kind: CommandKind, command: Command) t
         }
         return
     }
+    if case .swift(let c) = kind, Set<Command>.training.contains(c) {
+        try loadNamedModel(call, arguments: args, modelGiven: flags["model"] != nil)
+        if session.model == nil { throw call.error("\(c.rawValue) needs a model: load model PATH first, or give --model") }
+    }
     let request = CommandRequest(kind: kind, arguments: args, model: session.model?.handle,
                                  adapter: session.adapter?.handle, datasets: session.datasets.map(\.handle))
     let outcome: CommandOutcome
@@ -124,13 +128,7 @@ private func interactiveInfer(_ call: VerbCall, arguments args: ResolvedArgument
     guard let input = call.interpreter.input else {
         throw call.error("infer without --val_dataset is a conversation: it needs a terminal or standard input")
     }
-    if let path = wanted, modelGiven || session.model == nil, session.model?.handle.path != path {
-        let handle = try call.backend.loadModel(path: path, arguments: args, progress: call.output.progress)
-        let name = session.defaultName(for: path)
-        session.models.append(.init(name: name, handle: handle))
-        session.liveModel = name
-        session.liveAdapter = nil
-    }
+    try loadNamedModel(call, arguments: args, modelGiven: modelGiven)
     let model = try call.requireModel()
     for path in args.strings("adapters") ?? [] where session.adapter?.handle.path != path {
         let handle = try call.backend.loadAdapter(path: path, model: model.handle, arguments: args)
@@ -139,4 +137,16 @@ private func interactiveInfer(_ call: VerbCall, arguments args: ResolvedArgument
         session.liveAdapter = name
     }
     try ChatMode(call: call, model: model.handle, input: input, arguments: args).run()
+}
+
+/// A command's `--model` names a model the session does not have live: load it and make it
+/// live first (ms-swift loads the model every command names).
+private func loadNamedModel(_ call: VerbCall, arguments args: ResolvedArguments, modelGiven: Bool) throws {
+    let session = call.session
+    guard let path = args.string("model"), modelGiven || session.model == nil, session.model?.handle.path != path else { return }
+    let handle = try call.backend.loadModel(path: path, arguments: args, progress: call.output.progress)
+    let name = session.defaultName(for: path)
+    session.models.append(.init(name: name, handle: handle))
+    session.liveModel = name
+    session.liveAdapter = nil
 }
