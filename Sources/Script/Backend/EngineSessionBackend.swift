@@ -169,8 +169,6 @@ public final class EngineSessionBackend: EngineBackend {
         case .swift(.infer): return try inferDataset(request, cancel: cancel, progress: progress)
         case .quantize: return try quantizeLive(request, cancel: cancel, progress: progress)
         case .swift(.export): return try exportLive(request, cancel: cancel, progress: progress)
-        case .swift(.sft): return try trainLive(request, command: .sft, cancel: cancel, progress: progress)
-        case .swift(.pt): return try trainLive(request, command: .pt, cancel: cancel, progress: progress)
         default: break
         }
         throw BackendError.unavailable(operation: request.kind.name)
