@@ -8,7 +8,7 @@ final class AutogradLoRAStepTests: XCTestCase {
     func testSmolLM2LoRAStepsLowerTheLossOnTheirBatch() throws {
         let path = try TestPaths.defaultModel()
         let base = try LlamaModel(gguf: GGUFFile(map: MappedFile(path: path)))
-        let model = TrainableLlama(lora: base, rank: 8, alpha: 32, seed: 7)
+        let model = try TrainableLlama(lora: base, config: LoRAConfig(rank: 8, alpha: 32, dropout: 0), seed: 7)
         XCTAssertEqual(model.namedParameters.count, base.config.layerCount * 7 * 2)
         var rng = RandomSource(seed: 5)
         let lengths = [128, 128]
@@ -64,7 +64,7 @@ extension AutogradLoRAStepTests {
         let targets = TrainableLlama.causalTargets(labels: tokens, sequenceLengths: lengths)
         var results: [(Float, [[Float]])] = []
         for pool in [ThreadPool(threadCount: 1), ThreadPool.shared] {
-            let model = TrainableLlama(lora: base, rank: 4, alpha: 8, seed: 3)
+            let model = try TrainableLlama(lora: base, config: LoRAConfig(rank: 4, alpha: 8, dropout: 0), seed: 3)
             // Non-zero B (the same for both runs) so that every LoRA matrix gets a gradient.
             var rng = RandomSource(seed: 10)
             for (name, v) in model.namedParameters where name.hasSuffix("lora_B.weight") {

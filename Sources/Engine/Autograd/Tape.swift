@@ -23,6 +23,9 @@ enum Operation {
     case scale(Variable, Float)
     case crossEntropy(logits: Variable, labels: [Int32], logSumExp: FloatBuffer, counted: Int)
     case dropout(x: Variable, keep: [UInt8], scale: Float)
+    /// An op defined in its own file (DoRA's row scaling): its gradient rule as a closure over
+    /// what it saved, given d(output).
+    case custom(backward: (UnsafePointer<Float>) -> Void)
 }
 
 /// Records ops in the order they run so that `backward` can run their gradient rules in
@@ -105,6 +108,7 @@ public final class Tape {
         case let .crossEntropy(logits, labels, lse, counted):
             crossEntropyBackward(logits: logits, labels: labels, logSumExp: lse, counted: counted, dy: dy[0])
         case let .dropout(x, keep, s): dropoutBackward(x: x, keep: keep, scale: s, dy: dy)
+        case let .custom(rule): rule(dy)
         }
     }
 }

@@ -11,7 +11,7 @@ extension TrainableLlama {
                                      pool: ThreadPool = .shared) -> Float {
         let shape = BatchShape(self, tokens: tokens, targets: targets, sequenceLengths: sequenceLengths)
         let embedTape = Tape(pool: pool)
-        let embedded = embed(embedTape, tokens)
+        let embedded = embed(embedTape, tokens, shape)
         let evaluation = Tape(pool: pool, recordsGradients: false)
         var inputs: [Variable] = []
         var x = embedded

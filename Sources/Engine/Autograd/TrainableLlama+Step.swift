@@ -92,3 +92,12 @@ extension TrainableLlama {
         return f
     }
 }
+
+extension TrainableLlama {
+    /// The position of the training random streams (dropout, NEFTune), for checkpoints: with
+    /// the seed, the count of forward passes fixes every later mask.
+    var randomState: [UInt64] {
+        get { [forwardCount] }
+        set { if let c = newValue.first { forwardCount = c } }
+    }
+}

@@ -1,6 +1,10 @@
 /// A Llama-family decoder as a training graph over `Tape` ops: the same computation as
 /// `LlamaModel.forward`, with each weight either a trainable f32 `Variable` or a frozen tensor
-/// in its file type, and optional LoRA matrices on the linear layers.
+/// in its file type, and optional LoRA matrices (with DoRA's magnitude) on the linear layers.
+///
+/// How each weight is held is decided once, by the initialiser: full fine-tuning (all or some
+/// weights trainable, `TrainableLlama+FullFineTuning.swift`) or a PEFT-style LoRA adapter
+/// (`TrainableLlama+LoRA.swift`).
 final class TrainableLlama {
     /// A linear layer's weight: trainable f32 or frozen in its file type (the QLoRA base).
     enum Weight {
@@ -8,25 +12,40 @@ final class TrainableLlama {
         case frozen(RawTensor)
     }
 
-    /// y += scale · (x·Aᵀ)·Bᵀ, A [rank, in], B [out, rank].
+    /// y += scale · B·(A·drop(x)), A [rank, in], B [out, rank]; with DoRA (`magnitude`) the
+    /// output is rescaled per row as PEFT's `DoraLinearLayer` does.
     struct LoRA {
         let a: Variable
         let b: Variable
         let scale: Float
+        /// Dropout probability on the LoRA branch's input (training only).
+        let dropout: Float
+        /// DoRA's magnitude vector m [out].
+        let magnitude: Variable?
+        /// PiSSA's A₀ and B₀ (the values before training), whose product was taken out of the
+        /// base weight; `exportAdapter` folds them back in (PEFT's conversion to plain LoRA).
+        let initialA: [Float]?
+        let initialB: [Float]?
     }
 
     struct LinearLayer {
+        /// HF module name, e.g. `model.layers.0.self_attn.q_proj`.
+        let name: String
         let weight: Weight
         let bias: Variable?
         var lora: LoRA?
+        /// Distinguishes this layer's dropout stream from every other layer's.
+        let streamIndex: UInt64
     }
 
     struct Layer {
+        let index: Int
         let attentionNorm: Variable
         var q, k, v, o: LinearLayer
         let qNorm, kNorm: Variable?
         let mlpNorm: Variable
         var gate, up, down: LinearLayer
+        var linears: [LinearLayer] { [q, k, v, o, gate, up, down] }
     }
 
     let config: ModelConfig
@@ -35,88 +54,72 @@ final class TrainableLlama {
     var layers: [Layer]
     let finalNorm: Variable
     let head: LinearLayer
-    /// True while training (dropout and NEFTune noise are on); false for evaluation.
-    var isTraining = false
-    /// The generator behind dropout and noise; saved in checkpoints.
-    var random = RandomSource(seed: 42)
-    var randomState: [UInt64] {
-        get { random.state }
-        set { if newValue.count == 4 { random = RandomSource(state: newValue) } }
-    }
-    /// Trainable parameters by HF name, in HF's `named_parameters` order.
+    /// Trainable parameters by name, in HF's `named_parameters` order: HF names for full
+    /// fine-tuning, PEFT's saved-file names (without `base_model.model.`) for LoRA, e.g.
+    /// `model.layers.0.self_attn.q_proj.lora_A.weight`, `...q_proj.lora_magnitude_vector`.
     private(set) var namedParameters: [(name: String, variable: Variable)] = []
+    /// The adapter's configuration when this is a LoRA graph (nil for full fine-tuning).
+    let loraConfig: LoRAConfig?
 
-    /// Full fine-tuning: every weight of `model` copied to a trainable f32 variable (tied
-    /// output heads share the embedding variable).
-    init(fullFineTuning model: LlamaModel) {
-        config = model.config
-        rope = model.rope
-        var named: [(String, Variable)] = []
-        func variable(_ name: String, _ values: [Float], _ shape: [Int]) -> Variable {
-            let v = Variable(values, shape: shape, requiresGrad: true)
-            named.append((name, v))
-            return v
-        }
-        func linear(_ name: String, _ l: Linear) -> LinearLayer {
-            let w = variable(name + ".weight", l.weight.toFloat32(), l.weight.shape)
-            let b = l.bias.map { variable(name + ".bias", $0, [$0.count]) }
-            return LinearLayer(weight: .trainable(w), bias: b, lora: nil)
-        }
-        let table = variable("model.embed_tokens.weight", model.embedding.toFloat32(), model.embedding.shape)
-        embedding = .trainable(table)
-        layers = model.layers.enumerated().map { i, l in
-            let p = "model.layers.\(i)."
-            let attentionNorm = variable(p + "input_layernorm.weight", l.attentionNorm, [l.attentionNorm.count])
-            let q = linear(p + "self_attn.q_proj", l.q), k = linear(p + "self_attn.k_proj", l.k)
-            let v = linear(p + "self_attn.v_proj", l.v), o = linear(p + "self_attn.o_proj", l.o)
-            let qNorm = l.qNorm.map { variable(p + "self_attn.q_norm.weight", $0, [$0.count]) }
-            let kNorm = l.kNorm.map { variable(p + "self_attn.k_norm.weight", $0, [$0.count]) }
-            let gate = linear(p + "mlp.gate_proj", l.gate), up = linear(p + "mlp.up_proj", l.up)
-            let down = linear(p + "mlp.down_proj", l.down)
-            let mlpNorm = variable(p + "post_attention_layernorm.weight", l.mlpNorm, [l.mlpNorm.count])
-            return Layer(attentionNorm: attentionNorm, q: q, k: k, v: v, o: o, qNorm: qNorm, kNorm: kNorm,
-                         mlpNorm: mlpNorm, gate: gate, up: up, down: down)
-        }
-        finalNorm = variable("model.norm.weight", model.finalNorm, [model.finalNorm.count])
-        if model.output.weight.bytes.baseAddress == model.embedding.bytes.baseAddress {
-            head = LinearLayer(weight: .trainable(table), bias: nil, lora: nil)
-        } else {
-            head = linear("lm_head", model.output)
-        }
-        namedParameters = named
+    /// PyTorch's `model.train()` / `model.eval()`: LoRA dropout and NEFTune noise only apply
+    /// while training.
+    var isTraining = true
+    /// NEFTune noise on the embedding output while training (HF's `neftune_noise_alpha`).
+    var neftune: NEFTune?
+    /// LoRA+ (ms-swift's `lorap_lr_ratio`): see `trainableParameters`.
+    var lorapLearningRateRatio: Float?
+    /// Seeds every random stream of training (dropout masks, NEFTune noise).
+    let trainingSeed: UInt64
+    /// Forward passes started; with `trainingSeed` and a layer's stream index it fixes that
+    /// layer's dropout mask, so a checkpointed layer recomputes the mask of its forward.
+    var forwardCount: UInt64 = 0
+
+    /// Decides how each weight of the model is held; `init(model:plan:)` walks the model in HF's
+    /// `named_parameters` order and asks it.
+    protocol Plan {
+        /// Parameters made so far, in the order made.
+        var named: [(String, Variable)] { get }
+        mutating func embedding(_ table: RawTensor) throws -> Weight
+        /// A norm weight (or other vector) under its HF tensor name.
+        mutating func vector(_ name: String, _ values: [Float]) -> Variable
+        mutating func linear(_ name: String, _ l: Linear, stream: UInt64) throws -> LinearLayer
+        /// The output head; `tiedTo` is the embedding when the model ties them.
+        mutating func head(_ l: Linear, tiedTo: Weight?, stream: UInt64) throws -> LinearLayer
     }
 
-    /// LoRA on every linear layer except the head (`all-linear`), over a frozen base kept in
-    /// its file type. A is seeded uniform in ±1/√in (PEFT's Kaiming-uniform bound), B zero.
-    init(lora model: LlamaModel, rank: Int, alpha: Float, seed: UInt64) {
+    init<P: Plan>(model: LlamaModel, plan: inout P, loraConfig: LoRAConfig?, seed: UInt64) throws {
         config = model.config
         rope = model.rope
-        var random = RandomSource(seed: seed)
-        var named: [(String, Variable)] = []
-        func frozen(_ v: [Float]) -> Variable { Variable(v, shape: [v.count]) }
-        func linear(_ name: String, _ l: Linear) -> LinearLayer {
-            let bound = 1 / Float(l.inFeatures).squareRoot()
-            let a = Variable((0..<(rank * l.inFeatures)).map { _ in Float(random.nextUnit() * 2 - 1) * bound },
-                             shape: [rank, l.inFeatures], requiresGrad: true)
-            let b = Variable(zeros: [l.outFeatures, rank], requiresGrad: true)
-            named.append((name + ".lora_A.weight", a))
-            named.append((name + ".lora_B.weight", b))
-            return LinearLayer(weight: .frozen(l.weight), bias: l.bias.map(frozen),
-                               lora: LoRA(a: a, b: b, scale: alpha / Float(rank)))
-        }
-        embedding = .frozen(model.embedding)
-        layers = model.layers.enumerated().map { i, l in
+        self.loraConfig = loraConfig
+        trainingSeed = seed
+        let table = try plan.embedding(model.embedding)
+        embedding = table
+        var stream: UInt64 = 0
+        func next() -> UInt64 { stream += 1; return stream }
+        var built: [Layer] = []
+        for (i, l) in model.layers.enumerated() {
             let p = "model.layers.\(i)."
-            return Layer(attentionNorm: frozen(l.attentionNorm),
-                         q: linear(p + "self_attn.q_proj", l.q), k: linear(p + "self_attn.k_proj", l.k),
-                         v: linear(p + "self_attn.v_proj", l.v), o: linear(p + "self_attn.o_proj", l.o),
-                         qNorm: l.qNorm.map(frozen), kNorm: l.kNorm.map(frozen), mlpNorm: frozen(l.mlpNorm),
-                         gate: linear(p + "mlp.gate_proj", l.gate), up: linear(p + "mlp.up_proj", l.up),
-                         down: linear(p + "mlp.down_proj", l.down))
+            // HF's module order inside a decoder layer: self_attn (q, k, v, o, q_norm, k_norm),
+            // mlp (gate, up, down), input_layernorm, post_attention_layernorm.
+            let q = try plan.linear(p + "self_attn.q_proj", l.q, stream: next())
+            let k = try plan.linear(p + "self_attn.k_proj", l.k, stream: next())
+            let v = try plan.linear(p + "self_attn.v_proj", l.v, stream: next())
+            let o = try plan.linear(p + "self_attn.o_proj", l.o, stream: next())
+            let qNorm = l.qNorm.map { plan.vector(p + "self_attn.q_norm.weight", $0) }
+            let kNorm = l.kNorm.map { plan.vector(p + "self_attn.k_norm.weight", $0) }
+            let gate = try plan.linear(p + "mlp.gate_proj", l.gate, stream: next())
+            let up = try plan.linear(p + "mlp.up_proj", l.up, stream: next())
+            let down = try plan.linear(p + "mlp.down_proj", l.down, stream: next())
+            let attentionNorm = plan.vector(p + "input_layernorm.weight", l.attentionNorm)
+            let mlpNorm = plan.vector(p + "post_attention_layernorm.weight", l.mlpNorm)
+            built.append(Layer(index: i, attentionNorm: attentionNorm, q: q, k: k, v: v, o: o, qNorm: qNorm, kNorm: kNorm,
+                               mlpNorm: mlpNorm, gate: gate, up: up, down: down))
         }
-        finalNorm = frozen(model.finalNorm)
-        head = LinearLayer(weight: .frozen(model.output.weight), bias: nil, lora: nil)
-        namedParameters = named
+        layers = built
+        finalNorm = plan.vector("model.norm.weight", model.finalNorm)
+        let tied = model.output.weight.bytes.baseAddress == model.embedding.bytes.baseAddress
+        head = try plan.head(model.output, tiedTo: tied ? table : nil, stream: next())
+        namedParameters = plan.named
     }
 
     /// Mean next-token cross-entropy of packed sequences (`tokens` holds them one after the
@@ -126,7 +129,7 @@ final class TrainableLlama {
     func loss(_ tape: Tape, tokens: [Int], targets: [Int], sequenceLengths: [Int],
               predictions: UnsafeMutablePointer<Int32>? = nil) -> Variable {
         let shape = BatchShape(self, tokens: tokens, targets: targets, sequenceLengths: sequenceLengths)
-        var x = embed(tape, tokens)
+        var x = embed(tape, tokens, shape)
         for l in layers { x = layerForward(tape, l, x, shape) }
         return headLoss(tape, x, targets, predictions: predictions)
     }
@@ -135,6 +138,7 @@ final class TrainableLlama {
     struct BatchShape {
         let positions: [Int]
         let layout: AttentionLayout
+        let sequenceLengths: [Int]
         init(_ model: TrainableLlama, tokens: [Int], targets: [Int], sequenceLengths: [Int]) {
             precondition(tokens.count == targets.count && sequenceLengths.reduce(0, +) == tokens.count,
                          "loss: \(tokens.count) tokens, \(targets.count) targets, sequences \(sequenceLengths)")
@@ -142,14 +146,27 @@ final class TrainableLlama {
             positions = sequenceLengths.flatMap { 0..<$0 }
             layout = AttentionLayout(heads: c.headCount, kvHeads: c.kvHeadCount, headDim: c.headDim,
                                      sequenceLengths: sequenceLengths)
+            self.sequenceLengths = sequenceLengths
         }
     }
 
-    func embed(_ tape: Tape, _ tokens: [Int]) -> Variable {
+    /// The embedding rows of `tokens` (plus NEFTune noise while training). Starts a forward
+    /// pass: every forward calls it exactly once, before any layer.
+    func embed(_ tape: Tape, _ tokens: [Int], _ shape: BatchShape) -> Variable {
+        forwardCount &+= 1
+        let x: Variable
         switch embedding {
-        case .trainable(let table): return tape.embedding(tokens, table: table)
-        case .frozen(let table): return tape.frozenEmbedding(tokens, table: table)
+        case .trainable(let table): x = tape.embedding(tokens, table: table)
+        case .frozen(let table): x = tape.frozenEmbedding(tokens, table: table)
         }
+        guard isTraining, let neftune, neftune.alpha > 0 else { return x }
+        var random = RandomSource(seed: streamSeed(0))
+        return tape.add(x, neftune.noise(like: x, sequenceLengths: shape.sequenceLengths, random: &random))
+    }
+
+    /// The seed of one random stream of the current forward pass.
+    func streamSeed(_ stream: UInt64) -> UInt64 {
+        trainingSeed ^ (forwardCount &* 0x9E37_79B9_7F4A_7C15) ^ (stream &* 0xD1B5_4A32_D192_ED03)
     }
 
     /// One decoder layer: x + attention(norm(x)), then + MLP(norm(·)).
@@ -176,18 +193,46 @@ final class TrainableLlama {
         return tape.crossEntropy(logits: logits, labels: targets, predictions: predictions)
     }
 
-    private func apply(_ l: LinearLayer, _ x: Variable, _ tape: Tape) -> Variable {
-        var y: Variable
+    /// The base layer alone: W·x (+ b).
+    private func base(_ l: LinearLayer, _ x: Variable, _ tape: Tape, bias: Variable?) -> Variable {
         switch l.weight {
-        case .trainable(let w): y = tape.linear(x, weight: w, bias: l.bias)
-        case .frozen(let w):
-            y = tape.frozenLinear(x, weight: w, bias: l.bias)
+        case .trainable(let w): return tape.linear(x, weight: w, bias: bias)
+        case .frozen(let w): return tape.frozenLinear(x, weight: w, bias: bias)
         }
-        if let lora = l.lora {
-            let low = tape.linear(tape.linear(x, weight: lora.a), weight: lora.b)
-            y = tape.add(y, tape.scale(low, lora.scale))
+    }
+
+    /// PEFT's LoRA `Linear.forward`: base(x) + scale·B·A·drop(x); with DoRA, PEFT's
+    /// `result + (m/n − 1)⊙W·x' + (m/n)⊙scale·B·A·x'` where x' is the dropped-out input while
+    /// training with dropout, else x' = x and the base result is reused (then the whole is
+    /// (m/n)⊙(W·x + scale·B·A·x) + b).
+    func apply(_ l: LinearLayer, _ x: Variable, _ tape: Tape) -> Variable {
+        guard let lora = l.lora else { return base(l, x, tape, bias: l.bias) }
+        var dropped = x
+        if isTraining && lora.dropout > 0 {
+            var random = RandomSource(seed: streamSeed(l.streamIndex))
+            dropped = tape.dropout(x, p: lora.dropout, random: &random)
         }
-        return y
+        let low = tape.scale(tape.linear(tape.linear(dropped, weight: lora.a), weight: lora.b), lora.scale)
+        guard let m = lora.magnitude else { return tape.add(base(l, x, tape, bias: l.bias), low) }
+        let norm = doraNorm(l, lora, tape)
+        if dropped === x {
+            return tape.doraScale(tape.add(base(l, x, tape, bias: nil), low), magnitude: m, weightNorm: norm, bias: l.bias)
+        }
+        let result = base(l, x, tape, bias: l.bias)
+        let wx = base(l, dropped, tape, bias: nil)
+        let scaled = tape.doraScale(tape.add(wx, low), magnitude: m, weightNorm: norm)
+        return tape.add(tape.add(result, scaled), tape.scale(wx, -1))
+    }
+
+    /// ‖W + scale·B·A‖ per output row, from the current A and B (no gradient flows through it).
+    func doraNorm(_ l: LinearLayer, _ lora: LoRA, _ tape: Tape) -> [Float] {
+        switch l.weight {
+        case .frozen(let w): return tape.doraWeightNorm(w, a: lora.a, b: lora.b, scale: lora.scale)
+        case .trainable(let w):
+            let raw = RawTensor(name: l.name, type: .f32, shape: w.shape,
+                                bytes: UnsafeRawBufferPointer(start: w.data, count: w.count * 4), owner: w)
+            return tape.doraWeightNorm(raw, a: lora.a, b: lora.b, scale: lora.scale)
+        }
     }
 
     /// HF's causal-LM shift: the target at each position is the next position's label within
