@@ -29,12 +29,16 @@ extension Tape {
                 }
             }
             if m.requiresGrad {
-                let dm = m.gradBuffer()
-                for o in 0..<outF {
-                    var sum: Float = 0
-                    for r in 0..<rows { sum += dy[r &* outF &+ o] * z.data[r &* outF &+ o] }
-                    dm[o] += sum * inverse[o]
+                // Σ_r dy[r,:]⊙z[r,:] row by row (contiguous), then / n.
+                var sums = [Float](repeating: 0, count: outF)
+                sums.withUnsafeMutableBufferPointer { acc in
+                    for r in 0..<rows {
+                        let o0 = r &* outF
+                        for o in 0..<outF { acc[o] += dy[o0 &+ o] * z.data[o0 &+ o] }
+                    }
                 }
+                let dm = m.gradBuffer()
+                for o in 0..<outF { dm[o] += sums[o] * inverse[o] }
             }
             if let b, b.requiresGrad {
                 let db = b.gradBuffer()
