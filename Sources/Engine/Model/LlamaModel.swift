@@ -84,6 +84,18 @@ public final class LlamaModel: @unchecked Sendable {
         self.owners = Array(owners.values)
     }
 
+    /// A model from parts already checked (an adapted or merged copy of another).
+    init(config: ModelConfig, embedding: RawTensor, layers: [DecoderLayer], finalNorm: [Float], output: Linear,
+         rope: RotaryEmbedding, owners: [AnyObject]) {
+        self.config = config
+        self.embedding = embedding
+        self.layers = layers
+        self.finalNorm = finalNorm
+        self.output = output
+        self.rope = rope
+        self.owners = owners
+    }
+
     public func makeCache(capacity: Int) -> KVCache { KVCache(config: config, capacity: capacity) }
 
     /// Runs `tokens` at the positions after those already in `cache`, appends their keys and

@@ -7,6 +7,10 @@ import Foundation
 public final class EngineSessionBackend: EngineBackend {
     private var models: [Int: Engine.LoadedModel] = [:]
     private var datasets: [Int: Engine.Dataset] = [:]
+    /// Live adapters by handle id, with the model they were made on (AdapterBackend.swift).
+    var adapters: [Int: (adapter: Engine.LoRAAdapter, modelId: Int)] = [:]
+    /// The model answering with each adapter, by adapter id (built on first use).
+    var adaptedModels: [Int: (modelId: Int, model: Engine.LoadedModel)] = [:]
     private var nextId = 1
     private let store = ModelStore()
 
@@ -83,6 +87,7 @@ public final class EngineSessionBackend: EngineBackend {
     public func unload(id: Int) {
         models[id] = nil
         datasets[id] = nil
+        forgetAdapters(ofHandle: id)
     }
 
     func nextHandleId() -> Int {
@@ -123,8 +128,7 @@ public final class EngineSessionBackend: EngineBackend {
 
     public func generate(model: ModelHandle, adapter: AdapterHandle?, messages: [ChatMessage], arguments: ResolvedArguments,
                          cancel: CancellationFlag, onText: (String) -> Void) throws -> Generation {
-        if adapter != nil { throw BackendError.unavailable(operation: "generate with an adapter") }
-        let m = try loaded(model)
+        let m = try answering(model, adapter: adapter)
         let system = arguments.string("system").flatMap { $0.isEmpty ? nil : $0 }
         let result = try m.respond(to: messages.map { Engine.ChatMessage(role: $0.role, content: $0.content) },
                                    system: system, options: Self.options(for: m, arguments), cancel: cancel.token) { onText($0.text) }
@@ -169,6 +173,7 @@ public final class EngineSessionBackend: EngineBackend {
         case .swift(.infer): return try inferDataset(request, cancel: cancel, progress: progress)
         case .quantize: return try quantizeLive(request, cancel: cancel, progress: progress)
         case .swift(.export): return try exportLive(request, cancel: cancel, progress: progress)
+        case .merge: return try mergeLive(request, cancel: cancel, progress: progress)
         default: break
         }
         throw BackendError.unavailable(operation: request.kind.name)

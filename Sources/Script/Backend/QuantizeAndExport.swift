@@ -47,13 +47,24 @@ extension EngineSessionBackend {
     func exportLive(_ request: CommandRequest, cancel: CancellationFlag, progress: (ProgressEvent) -> Void) throws -> CommandOutcome {
         let a = request.arguments
         guard let handle = request.model else { throw BackendError.failed("export needs a live model; load model PATH first") }
-        if request.adapter != nil || a.bool("merge_lora") == true {
-            throw BackendError.unavailable(operation: "export with merge_lora")
+        let mergeLora = a.bool("merge_lora") == true
+        if mergeLora && request.adapter == nil {
+            throw BackendError.failed("export --merge_lora true needs a live adapter; load adapter PATH or use adapter NAME first")
+        }
+        if request.adapter != nil && !mergeLora {
+            throw BackendError.unavailable(operation: "export of an adapter without merging it (pass --merge_lora true)")
         }
         let wantsGGUF = a.bool("to_gguf") == true || (a.string("output_dir")?.hasSuffix(".gguf") ?? false)
         guard wantsGGUF else { throw BackendError.unavailable(operation: "export to an HF directory (use --to_gguf true)") }
         if a.bool("to_ollama") == true { throw BackendError.unavailable(operation: "export --to_ollama") }
-        let source = try loaded(handle)
+        var mergeLines: [String] = []
+        var source = try loaded(handle)
+        if mergeLora, let adapter = request.adapter {
+            // Merged in f32, then quantized once to the export type.
+            let m = try merged(handle, adapter: adapter, target: .f32, cancel: cancel)
+            source = m.model
+            mergeLines = ["merged adapter \((adapter.path as NSString).lastPathComponent) before export (\(m.how)); \(m.check)"]
+        }
         let type = a.value("quant_method").flatMap { $0 == ArgumentValue.none ? nil : $0 } == nil ? .f16 : try Self.ggufType(a)
         let base = ((handle.path as NSString).lastPathComponent as NSString).deletingPathExtension
         let dir = a.string("output_dir") ?? "\(base)-\(type.name)"
@@ -67,7 +78,7 @@ extension EngineSessionBackend {
         let q = try source.model.quantized(to: type)
         try source.writeGGUF(q, to: path, fileType: type)
         let size = ((try? fm.attributesOfItem(atPath: path)[.size] as? NSNumber) ?? nil)?.doubleValue ?? 0
-        var report = [String(format: "wrote %@ (%@, %.1f MB)", path, type.name, size / 1e6)]
+        var report = mergeLines + [String(format: "wrote %@ (%@, %.1f MB)", path, type.name, size / 1e6)]
         report += fidelityLines(q, reference: source, cancel: cancel)
         return CommandOutcome(report: report, outputDir: dir.hasSuffix(".gguf") ? nil : dir)
     }
