@@ -241,7 +241,7 @@ final class PEFTAdapterFilesTests: XCTestCase {
         XCTAssertFalse(PEFTAdapterFiles.looksLikeAdapter(directory: scratch))
         try copyFixture("llama-lora", only: ["adapter_config.json"])
         assertReadError(scratch, model, "no adapter_model.safetensors")
-        FileManager.default.createFile(atPath: scratch + "/adapter_model.bin", contents: Data([1, 2, 3]))
+        XCTAssertTrue(FileManager.default.createFile(atPath: scratch + "/adapter_model.bin", contents: Data([1, 2, 3])))
         assertReadError(scratch, model, "has adapter_model.bin but no adapter_model.safetensors; only safetensors")
     }
 
