@@ -62,6 +62,8 @@ for case, spec in cases.items():
         logits = model(torch.tensor([tokens])).logits[0]
     out_dir = os.path.join(root, case)
     model.peft_config["default"].base_model_name_or_path = "Tests/Fixtures/tiny/" + spec["model"]
+    # target_modules is a set; sorted so that reruns write the same file.
+    model.peft_config["default"].target_modules = sorted(model.peft_config["default"].target_modules)
     model.save_pretrained(out_dir)
     readme = os.path.join(out_dir, "README.md")
     if os.path.exists(readme):

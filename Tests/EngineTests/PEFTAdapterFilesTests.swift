@@ -207,6 +207,11 @@ final class PEFTAdapterFilesTests: XCTestCase {
         XCTAssertThrowsError(try PEFTAdapterFiles.write(other, for: model, to: scratch)) { error in
             XCTAssertTrue("\(error)".contains("model.layers.9.self_attn.v_proj is not a linear layer"), "\(error)")
         }
+        let ranked = syntheticAdapter(model, LoRAConfig(rank: 2, alpha: 4, targetModules: ["q_proj"]), biases: false)
+        ranked.config.rank = 3
+        XCTAssertThrowsError(try PEFTAdapterFiles.write(ranked, for: model, to: scratch)) { error in
+            XCTAssertTrue("\(error)".contains("has rank 2 but the adapter's config says r = 3"), "\(error)")
+        }
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: scratch + "/adapter_model.safetensors")), before)
         assertSame(try PEFTAdapterFiles.read(directory: scratch, for: model), good, "previous adapter")
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch).sorted(), ["adapter_config.json", "adapter_model.safetensors"])
@@ -236,7 +241,7 @@ final class PEFTAdapterFilesTests: XCTestCase {
         XCTAssertFalse(PEFTAdapterFiles.looksLikeAdapter(directory: scratch))
         try copyFixture("llama-lora", only: ["adapter_config.json"])
         assertReadError(scratch, model, "no adapter_model.safetensors")
-        FileManager.default.createFile(atPath: scratch + "/adapter_model.bin", contents: Data([1, 2, 3]))
+        XCTAssertTrue(FileManager.default.createFile(atPath: scratch + "/adapter_model.bin", contents: Data([1, 2, 3])))
         assertReadError(scratch, model, "has adapter_model.bin but no adapter_model.safetensors; only safetensors")
     }
 

@@ -41,6 +41,9 @@ public enum PEFTAdapterFiles {
             guard r > 0, w.a.count == r * m.inFeatures, w.b.count == m.outFeatures * r else {
                 throw fail("module \(name): A has \(w.a.count) values and B \(w.b.count), not rank × \(m.inFeatures) and \(m.outFeatures) × rank")
             }
+            guard r == adapter.config.rank else {
+                throw fail("module \(name) has rank \(r) but the adapter's config says r = \(adapter.config.rank) (PEFT files hold one rank)")
+            }
             func hf(_ values: [Float]) -> [Float] {
                 guard let heads = m.permutedHeads else { return values }
                 return PEFTRowOrder.hfFromLive(values, rows: m.outFeatures, heads: heads)
