@@ -43,8 +43,21 @@ public final class EngineSessionBackend: EngineBackend {
         return "\(c.architecture.rawValue), \(size) parameters, \(c.layerCount) layers, \(types.joined(separator: "/")) (\(kind)), template \(m.templateName)"
     }
 
+    /// A PEFT adapter directory (adapter_config.json + adapter_model.safetensors), e.g. a
+    /// checkpoint-N of a run, for the live model.
     public func loadAdapter(path: String, model: ModelHandle, arguments: ResolvedArguments) throws -> AdapterHandle {
-        throw BackendError.unavailable(operation: "load adapter")
+        let base = try loaded(model)
+        guard PEFTAdapterFiles.looksLikeAdapter(directory: path) else {
+            if FileManager.default.fileExists(atPath: path + "/model.safetensors") {
+                throw BackendError.failed("\(path) holds a fully trained model, not an adapter; load it with load model")
+            }
+            throw BackendError.failed("\(path) is not an adapter directory (it has no adapter_config.json)")
+        }
+        let adapter: Engine.LoRAAdapter
+        do { adapter = try PEFTAdapterFiles.read(directory: path, for: base.model) } catch {
+            throw BackendError.failed("\(error)")
+        }
+        return registerAdapter(adapter, modelId: model.id, path: path)
     }
 
     public func loadDataset(spec: String, arguments: ResolvedArguments) throws -> DatasetHandle {
@@ -173,6 +186,8 @@ public final class EngineSessionBackend: EngineBackend {
         case .swift(.infer): return try inferDataset(request, cancel: cancel, progress: progress)
         case .quantize: return try quantizeLive(request, cancel: cancel, progress: progress)
         case .swift(.export): return try exportLive(request, cancel: cancel, progress: progress)
+        case .swift(.sft): return try trainLive(request, command: .sft, cancel: cancel, progress: progress)
+        case .swift(.pt): return try trainLive(request, command: .pt, cancel: cancel, progress: progress)
         case .merge: return try mergeLive(request, cancel: cancel, progress: progress)
         default: break
         }
