@@ -82,6 +82,7 @@ def main():
           f"lr {lr:g}, threads {torch.get_num_threads()}")
 
     reset_hwm()
+    print(f"resident before the first step: {vm_hwm_mb():.0f} MB")
     times = []
     for step in range(a.steps):
         batch = torch.tensor(batches[step % len(batches)], dtype=torch.long)

@@ -77,14 +77,23 @@ if !trainMethod.isEmpty {
     let run = TrainingBenchmark(model: loaded.model, method: method, rank: rank, alpha: alpha, checkpointing: checkpointing)
     print("train: \(method.rawValue), checkpointing \(checkpointing), \(run.trainableParameterCount) trainable parameters, lr \(lr), threads \(ThreadPool.shared.threadCount) (BLAS \(BLAS.threadCount), core \(BLAS.coreName))")
     TrainingBenchmark.resetPeakResident()
+    print(String(format: "resident before the first step: %.0f MB", TrainingBenchmark.residentMB()))
     var times: [Double] = []
-    for step in 0..<steps {
-        let t0 = now()
-        let loss = run.step(batches[step % batches.count], learningRate: lr)
-        let seconds = now() - t0
-        print(String(format: "step %d: loss %.4f, %.2f s, %.1f tokens/s", step + 1, loss, seconds, Double(batch * seq) / seconds))
-        if step > 0 { times.append(seconds) }
+    func usage() -> (cpu: Double, faults: Int) {
+        var u = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        let cpu = Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+        return (cpu, u.ru_minflt)
     }
+    for step in 0..<steps {
+        let t0 = now(), u0 = usage()
+        let loss = run.step(batches[step % batches.count], learningRate: lr)
+        let seconds = now() - t0, u1 = usage()
+        print(String(format: "step %d: loss %.4f, %.2f s, %.1f tokens/s (CPU %.2f s, %d page faults)", step + 1, loss, seconds,
+                     Double(batch * seq) / seconds, u1.cpu - u0.cpu, u1.faults - u0.faults))
+        if step > 0 { times.append(seconds) } else if TapeProfile.enabled { _ = TapeProfile.report() }
+    }
+    if TapeProfile.enabled { print("time per op over the steps after the first:\n" + TapeProfile.report()) }
     let tokens = Double(batch * seq)
     let mean = times.isEmpty ? .nan : tokens * Double(times.count) / times.reduce(0, +)
     let best = times.isEmpty ? .nan : tokens / times.min()!

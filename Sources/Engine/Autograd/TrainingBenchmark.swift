@@ -42,16 +42,23 @@ public final class TrainingBenchmark {
             tape.backward(l)
             loss = l.values[0]
         }
-        optimizer.clipGradients(maxNorm: maxGradNorm)
-        optimizer.step(learningRate: learningRate)
-        optimizer.zeroGradients()
+        TapeProfile.measure("optimizer") {
+            optimizer.clipGradients(maxNorm: maxGradNorm)
+            optimizer.step(learningRate: learningRate)
+            optimizer.zeroGradients()
+        }
         return loss
     }
 
     /// The process's peak resident memory in MB (VmHWM of /proc/self/status), 0 if unknown.
-    public static func peakResidentMB() -> Double {
+    public static func peakResidentMB() -> Double { statusMB("VmHWM:") }
+
+    /// The process's resident memory now in MB (VmRSS).
+    public static func residentMB() -> Double { statusMB("VmRSS:") }
+
+    private static func statusMB(_ field: String) -> Double {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+        for line in status.split(separator: "\n") where line.hasPrefix(field) {
             let kB = line.split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? 0
             return kB / 1024
         }
