@@ -4,11 +4,11 @@
 same optimizer settings as `tune-bench --train`, printed in the same line format.
 
     bench_train_torch.py MODEL.gguf TEXT --train lora|full [--checkpointing true|false]
-                         [--batch 4] [--seq 256] [--steps 4] [--lr X] [--rank 8] [--alpha 32]
+                         [--batch 4] [--seq 256] [--steps 4] [--batches 1] [--lr X] [--rank 8] [--alpha 32]
 
 Tokens/s are over the steps after the first (warm-up); peak memory is the process's VmHWM from
-/proc/self/status, reset after loading the model (so it is the training's peak, as on our side),
-with getrusage's ru_maxrss (the whole process, loading included) printed beside it."""
+/proc/self/status, reset after loading the model (so it is the training's peak, as on our side;
+Linux resets getrusage's ru_maxrss with it, printed beside it)."""
 import argparse, os, resource, time
 
 import torch
@@ -34,12 +34,14 @@ def reset_hwm():
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("model")
-    p.add_argument("text")
+    p.add_argument("text", help="a text file, or with --token-ids a file of space-separated token ids")
+    p.add_argument("--token-ids", action="store_true", help="TEXT holds token ids (tune-bench --save-tokens)")
     p.add_argument("--train", choices=["lora", "full"], required=True)
     p.add_argument("--checkpointing", default="false")
     p.add_argument("--batch", type=int, default=4)
     p.add_argument("--seq", type=int, default=256)
     p.add_argument("--steps", type=int, default=4)
+    p.add_argument("--batches", type=int, default=1, help="distinct batches the steps cycle through")
     p.add_argument("--lr", type=float, default=None)
     p.add_argument("--rank", type=int, default=8)
     p.add_argument("--alpha", type=float, default=32)
@@ -51,15 +53,17 @@ def main():
     torch.manual_seed(1)
 
     folder, name = os.path.split(os.path.abspath(a.model))
-    tokenizer = AutoTokenizer.from_pretrained(folder, gguf_file=name)
+    tokenizer = None if a.token_ids else AutoTokenizer.from_pretrained(folder, gguf_file=name)
     model = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
     model.config.use_cache = False
     with open(a.text, encoding="utf-8") as f:
-        ids = tokenizer(f.read(), add_special_tokens=False)["input_ids"]
+        content = f.read()
+    ids = [int(t) for t in content.split()] if a.token_ids else tokenizer(content, add_special_tokens=False)["input_ids"]
     windows = [ids[i:i + a.seq] for i in range(0, len(ids) - a.seq + 1, a.seq)]
     batches = [windows[i:i + a.batch] for i in range(0, len(windows) - a.batch + 1, a.batch)]
     assert batches, f"{len(ids)} tokens do not fill one batch of {a.batch}x{a.seq}"
-    print(f"data: {len(ids)} tokens, {len(batches)} batches of {a.batch}x{a.seq}, id checksum {sum(ids)}")
+    batches = batches[:max(1, a.batches)]
+    print(f"data: {len(ids)} tokens, steps cycle through {len(batches)} batch(es) of {a.batch}x{a.seq}, id checksum {sum(ids)}")
 
     if a.train == "lora":
         from peft import LoraConfig, get_peft_model
@@ -102,7 +106,7 @@ def main():
     best = tokens / min(times) if times else float("nan")
     maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"result: {mean:.1f} tokens/s (best step {best:.1f}), peak RSS {vm_hwm_mb():.0f} MB "
-          f"(ru_maxrss with loading {maxrss:.0f} MB)")
+          f"(ru_maxrss {maxrss:.0f} MB)")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ import Foundation
 //   tune-bench [MODEL.gguf] [--prefill 128,512] [--decode 128] [--repeat 3]
 // Training throughput and peak memory (Scripts/bench-train runs it beside PyTorch + PEFT):
 //   tune-bench [MODEL.gguf] --train lora|full [--checkpointing true|false] [--batch 4] [--seq 256]
-//              [--steps 4] [--lr X] [--rank 8] [--alpha 32] [--text /usr/share/common-licenses/GPL-3]
+//              [--steps 4] [--batches 1] [--lr X] [--rank 8] [--alpha 32] [--text /usr/share/common-licenses/GPL-3]
+//              [--save-tokens FILE]
 
 var args = Array(CommandLine.arguments.dropFirst())
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
@@ -62,18 +63,25 @@ if !trainMethod.isEmpty {
     let checkpointing = ["1", "true", "yes"].contains(option("--checkpointing", "false").lowercased())
     let batch = Int(option("--batch", "4"))!, seq = Int(option("--seq", "256"))!
     let steps = Int(option("--steps", "4"))!
+    // Distinct batches the steps cycle through; 1 (the default) repeats one, so the loss falls visibly.
+    let distinct = max(1, Int(option("--batches", "1"))!)
     let lr = Float(option("--lr", method == .lora ? "1e-3" : "2e-5"))!
     let rank = Int(option("--rank", "8"))!, alpha = Float(option("--alpha", "32"))!
     let textPath = option("--text", "/usr/share/common-licenses/GPL-3")
+    // Writes the token ids (one line, space-separated) for the PyTorch side to train on the same data.
+    let tokensOut = option("--save-tokens", "")
     let loaded = try LoadedModel(location: .gguf(args.first ?? ModelStore().resolve(ModelStore.defaultModelId).path))
     let ids = loaded.tokenizer.encode(try String(contentsOfFile: textPath, encoding: .utf8), addSpecialTokens: false, parseSpecial: false)
+    if !tokensOut.isEmpty {
+        try ids.map(String.init).joined(separator: " ").write(toFile: tokensOut, atomically: true, encoding: .utf8)
+    }
     let windows = stride(from: 0, through: ids.count - seq, by: seq).map { Array(ids[$0..<($0 + seq)]) }
-    let batches = stride(from: 0, through: windows.count - batch, by: batch).map { Array(windows[$0..<($0 + batch)]) }
+    let batches = Array(stride(from: 0, through: windows.count - batch, by: batch).map { Array(windows[$0..<($0 + batch)]) }.prefix(distinct))
     guard !batches.isEmpty else {
         FileHandle.standardError.write("tune-bench: \(ids.count) tokens do not fill one batch of \(batch)x\(seq)\n".data(using: .utf8)!)
         exit(2)
     }
-    print("data: \(ids.count) tokens, \(batches.count) batches of \(batch)x\(seq), id checksum \(ids.reduce(0, +))")
+    print("data: \(ids.count) tokens, steps cycle through \(batches.count) batch(es) of \(batch)x\(seq), id checksum \(ids.reduce(0, +))")
     let run = TrainingBenchmark(model: loaded.model, method: method, rank: rank, alpha: alpha, checkpointing: checkpointing)
     print("train: \(method.rawValue), checkpointing \(checkpointing), \(run.trainableParameterCount) trainable parameters, lr \(lr), threads \(ThreadPool.shared.threadCount) (BLAS \(BLAS.threadCount), core \(BLAS.coreName))")
     TrainingBenchmark.resetPeakResident()
