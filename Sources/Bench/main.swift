@@ -4,6 +4,10 @@ import Foundation
 // tune-bench: prefill and decode speed of the engine on a GGUF model (the default model unless
 // a path is given), printed as tokens/s. Scripts/bench runs it beside llama.cpp.
 //   tune-bench [MODEL.gguf] [--prefill 128,512] [--decode 128] [--repeat 3]
+// Training throughput and peak memory (Scripts/bench-train runs it beside PyTorch + PEFT):
+//   tune-bench [MODEL.gguf] --train lora|full [--checkpointing true|false] [--batch 4] [--seq 256]
+//              [--steps 4] [--batches 1] [--lr X] [--rank 8] [--alpha 32] [--text /usr/share/common-licenses/GPL-3]
+//              [--save-tokens FILE]
 
 var args = Array(CommandLine.arguments.dropFirst())
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
@@ -48,6 +52,60 @@ if args.contains("--quant-table") {
     }
     let base = try Fidelity.evaluate(source.model, ids: ids, context: 256, maxChunks: 8)
     print(String(format: "source (Q4_1 with Q8_0 embeddings) perplexity %.3f over %d tokens", base.perplexity, base.scoredTokens))
+    exit(0)
+}
+let trainMethod = option("--train", "")
+if !trainMethod.isEmpty {
+    guard let method = TrainingBenchmark.Method(rawValue: trainMethod) else {
+        FileHandle.standardError.write("tune-bench: --train takes lora or full, not \(trainMethod)\n".data(using: .utf8)!)
+        exit(2)
+    }
+    let checkpointing = ["1", "true", "yes"].contains(option("--checkpointing", "false").lowercased())
+    let batch = Int(option("--batch", "4"))!, seq = Int(option("--seq", "256"))!
+    let steps = Int(option("--steps", "4"))!
+    // Distinct batches the steps cycle through; 1 (the default) repeats one, so the loss falls visibly.
+    let distinct = max(1, Int(option("--batches", "1"))!)
+    let lr = Float(option("--lr", method == .lora ? "1e-3" : "2e-5"))!
+    let rank = Int(option("--rank", "8"))!, alpha = Float(option("--alpha", "32"))!
+    let textPath = option("--text", "/usr/share/common-licenses/GPL-3")
+    // Writes the token ids (one line, space-separated) for the PyTorch side to train on the same data.
+    let tokensOut = option("--save-tokens", "")
+    let loaded = try LoadedModel(location: .gguf(args.first ?? ModelStore().resolve(ModelStore.defaultModelId).path))
+    let ids = loaded.tokenizer.encode(try String(contentsOfFile: textPath, encoding: .utf8), addSpecialTokens: false, parseSpecial: false)
+    if !tokensOut.isEmpty {
+        try ids.map(String.init).joined(separator: " ").write(toFile: tokensOut, atomically: true, encoding: .utf8)
+    }
+    let windows = stride(from: 0, through: ids.count - seq, by: seq).map { Array(ids[$0..<($0 + seq)]) }
+    let batches = Array(stride(from: 0, through: windows.count - batch, by: batch).map { Array(windows[$0..<($0 + batch)]) }.prefix(distinct))
+    guard !batches.isEmpty else {
+        FileHandle.standardError.write("tune-bench: \(ids.count) tokens do not fill one batch of \(batch)x\(seq)\n".data(using: .utf8)!)
+        exit(2)
+    }
+    print("data: \(ids.count) tokens, steps cycle through \(batches.count) batch(es) of \(batch)x\(seq), id checksum \(ids.reduce(0, +))")
+    let run = TrainingBenchmark(model: loaded.model, method: method, rank: rank, alpha: alpha, checkpointing: checkpointing)
+    print("train: \(method.rawValue), checkpointing \(checkpointing), \(run.trainableParameterCount) trainable parameters, lr \(lr), threads \(ThreadPool.shared.threadCount) (BLAS \(BLAS.threadCount), core \(BLAS.coreName))")
+    TrainingBenchmark.resetPeakResident()
+    print(String(format: "resident before the first step: %.0f MB", TrainingBenchmark.residentMB()))
+    var times: [Double] = []
+    func usage() -> (cpu: Double, faults: Int) {
+        var u = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        let cpu = Double(u.ru_utime.tv_sec + u.ru_stime.tv_sec) + Double(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6
+        return (cpu, u.ru_minflt)
+    }
+    for step in 0..<steps {
+        let t0 = now(), u0 = usage()
+        let loss = run.step(batches[step % batches.count], learningRate: lr)
+        let seconds = now() - t0, u1 = usage()
+        print(String(format: "step %d: loss %.4f, %.2f s, %.1f tokens/s (CPU %.2f s, %d page faults)", step + 1, loss, seconds,
+                     Double(batch * seq) / seconds, u1.cpu - u0.cpu, u1.faults - u0.faults))
+        if step > 0 { times.append(seconds) } else if TapeProfile.enabled { _ = TapeProfile.report() }
+    }
+    if TapeProfile.enabled { print("time per op over the steps after the first:\n" + TapeProfile.report()) }
+    let tokens = Double(batch * seq)
+    let mean = times.isEmpty ? .nan : tokens * Double(times.count) / times.reduce(0, +)
+    let best = times.isEmpty ? .nan : tokens / times.min()!
+    print(String(format: "result: %.1f tokens/s (best step %.1f), peak RSS %.0f MB", mean, best, TrainingBenchmark.peakResidentMB()))
     exit(0)
 }
 func argmaxIndex(_ x: [Float]) -> Int { var b = 0; for i in x.indices where x[i] > x[b] { b = i }; return b }

@@ -28,38 +28,38 @@ extension Tape {
     /// softmax(q·kᵀ/√d + causal mask)·v per head, head h reading key-value head h / (heads/kvHeads).
     /// Saves only each row's log-sum-exp; backward recomputes the probabilities (as
     /// FlashAttention does) so memory stays O(tokens) rather than O(tokens²) per layer.
+    /// Each (sequence, key-value head) pair is one task on the pool, its products single-threaded
+    /// sgemm calls on a scratch of its own.
     public func attention(q: Variable, k: Variable, v: Variable, layout a: AttentionLayout) -> Variable {
         let n = a.tokens, d = a.headDim
         precondition(q.count == n &* a.heads &* d, "attention: q has shape \(q.shape), expected \(n)×\(a.heads)×\(d)")
         precondition(k.count == n &* a.kvHeads &* d && v.count == k.count, "attention: k/v shapes \(k.shape), \(v.shape)")
         let y = output(q.shape, [q, k, v])
         let lse = FloatBuffer(count: a.heads &* n)
-        let longest = a.sequenceLengths.max() ?? 0
-        let scores = Variable.allocate(longest &* longest)
-        defer { scores.deallocate() }
-        forEachHead(a) { start, len, h, kvh in
-            let qh = q.data + (start &* a.heads &+ h) &* d
+        let qs = a.heads &* d, kvs = a.kvHeads &* d
+        forEachGroup(a) { start, len, kvh, heads in
+            // Per-task scratch, allocated on the task's thread (outside Variable's accounting).
+            let scores = UnsafeMutablePointer<Float>.allocate(capacity: len &* len)
+            defer { scores.deallocate() }
             let kh = k.data + (start &* a.kvHeads &+ kvh) &* d, vh = v.data + (start &* a.kvHeads &+ kvh) &* d
-            BLAS.sgemm(m: len, n: len, k: d, alpha: a.scale, a: qh, lda: a.heads &* d, b: kh, ldb: a.kvHeads &* d,
-                       transposeB: true, c: scores, ldc: len)
-            let lseRow = lse.pointer + (h &* n &+ start)
-            pool.parallelRanges(len, minimum: max(16, Tape.elementsPerTask / len)) { rows in
-                for i in rows {
+            for h in heads {
+                let qo = (start &* a.heads &+ h) &* d
+                BLAS.sgemm(m: len, n: len, k: d, alpha: a.scale, a: q.data + qo, lda: qs, b: kh, ldb: kvs,
+                           transposeB: true, c: scores, ldc: len)
+                let lseRow = lse.pointer + (h &* n &+ start)
+                for i in 0..<len {
                     let row = scores + i &* len
-                    var m = -Float.infinity
-                    for j in 0...i where row[j] > m { m = row[j] }
-                    var sum: Float = 0
-                    for j in 0...i { let e = expf(row[j] - m); row[j] = e; sum += e }
-                    let inv = 1 / sum
-                    for j in 0...i { row[j] *= inv }
+                    let m = maxF32(row, i &+ 1)
+                    let sum = expShifted(row, shift: m, row, i &+ 1)
+                    scaled(row, 1 / sum, row, i &+ 1)
                     if i &+ 1 < len { (row + (i &+ 1)).initialize(repeating: 0, count: len &- i &- 1) }
                     lseRow[i] = m + logf(sum)
                 }
+                BLAS.sgemm(m: len, n: d, k: len, a: scores, lda: len, b: vh, ldb: kvs, transposeB: false,
+                           c: y.data + qo, ldc: qs)
             }
-            BLAS.sgemm(m: len, n: d, k: len, a: scores, lda: len, b: vh, ldb: a.kvHeads &* d, transposeB: false,
-                       c: y.data + (start &* a.heads &+ h) &* d, ldc: a.heads &* d)
         }
-        record(.attention(q: q, k: k, v: v, layout: a, logSumExp: lse), y)
+        record(.attention(q: q, k: k, v: v, out: y, layout: a, logSumExp: lse), y)
         return y
     }
 
@@ -68,57 +68,74 @@ extension Tape {
     func attentionBackward(q: Variable, k: Variable, v: Variable, out: Variable, layout a: AttentionLayout,
                            logSumExp lse: FloatBuffer, dy: UnsafePointer<Float>) {
         let n = a.tokens, d = a.headDim, qs = a.heads &* d, kvs = a.kvHeads &* d
-        let longest = a.sequenceLengths.max() ?? 0
-        let p = Variable.allocate(longest &* longest), dp = Variable.allocate(longest &* longest)
-        defer { p.deallocate(); dp.deallocate() }
         let dq = q.requiresGrad ? q.gradBuffer() : nil
         let dk = k.requiresGrad ? k.gradBuffer() : nil
         let dv = v.requiresGrad ? v.gradBuffer() : nil
-        forEachHead(a) { start, len, h, kvh in
-            let qo = (start &* a.heads &+ h) &* d, kvo = (start &* a.kvHeads &+ kvh) &* d
-            BLAS.sgemm(m: len, n: len, k: d, alpha: a.scale, a: q.data + qo, lda: qs, b: k.data + kvo, ldb: kvs,
-                       transposeB: true, c: p, ldc: len)
-            BLAS.sgemm(m: len, n: len, k: d, a: dy + qo, lda: qs, b: v.data + kvo, ldb: kvs,
-                       transposeB: true, c: dp, ldc: len)
-            let lseRow = lse.pointer + (h &* n &+ start)
-            pool.parallelRanges(len, minimum: max(16, Tape.elementsPerTask / len)) { rows in
-                for i in rows {
+        forEachGroup(a) { start, len, kvh, heads in
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: len &* len)
+            let dp = UnsafeMutablePointer<Float>.allocate(capacity: len &* len)
+            defer { p.deallocate(); dp.deallocate() }
+            let kvo = (start &* a.kvHeads &+ kvh) &* d
+            for h in heads {
+                let qo = (start &* a.heads &+ h) &* d
+                BLAS.sgemm(m: len, n: len, k: d, alpha: a.scale, a: q.data + qo, lda: qs, b: k.data + kvo, ldb: kvs,
+                           transposeB: true, c: p, ldc: len)
+                BLAS.sgemm(m: len, n: len, k: d, a: dy + qo, lda: qs, b: v.data + kvo, ldb: kvs,
+                           transposeB: true, c: dp, ldc: len)
+                let lseRow = lse.pointer + (h &* n &+ start)
+                for i in 0..<len {
                     let pr = p + i &* len, dpr = dp + i &* len
                     let rowSum = dotF32(dy + (qo &+ i &* qs), out.data + (qo &+ i &* qs), d)
-                    let m = lseRow[i]
-                    for j in 0...i {
-                        let pij = expf(pr[j] - m)
-                        pr[j] = pij
-                        dpr[j] = pij * (dpr[j] - rowSum)
-                    }
+                    expShifted(pr, shift: lseRow[i], pr, i &+ 1)
+                    softmaxGradient(pr, dpr, rowSum, i &+ 1)
                     if i &+ 1 < len {
                         (pr + (i &+ 1)).initialize(repeating: 0, count: len &- i &- 1)
                         (dpr + (i &+ 1)).initialize(repeating: 0, count: len &- i &- 1)
                     }
                 }
-            }
-            if let dv {
-                BLAS.sgemm(m: len, n: d, k: len, a: p, lda: len, b: dy + qo, ldb: qs, transposeB: false,
-                           beta: 1, c: dv + kvo, ldc: kvs, transposeA: true)
-            }
-            if let dq {
-                BLAS.sgemm(m: len, n: d, k: len, alpha: a.scale, a: dp, lda: len, b: k.data + kvo, ldb: kvs,
-                           transposeB: false, beta: 1, c: dq + qo, ldc: qs)
-            }
-            if let dk {
-                BLAS.sgemm(m: len, n: d, k: len, alpha: a.scale, a: dp, lda: len, b: q.data + qo, ldb: qs,
-                           transposeB: false, beta: 1, c: dk + kvo, ldc: kvs, transposeA: true)
+                if let dv {
+                    BLAS.sgemm(m: len, n: d, k: len, a: p, lda: len, b: dy + qo, ldb: qs, transposeB: false,
+                               beta: 1, c: dv + kvo, ldc: kvs, transposeA: true)
+                }
+                if let dq {
+                    BLAS.sgemm(m: len, n: d, k: len, alpha: a.scale, a: dp, lda: len, b: k.data + kvo, ldb: kvs,
+                               transposeB: false, beta: 1, c: dq + qo, ldc: qs)
+                }
+                if let dk {
+                    BLAS.sgemm(m: len, n: d, k: len, alpha: a.scale, a: dp, lda: len, b: q.data + qo, ldb: qs,
+                               transposeB: false, beta: 1, c: dk + kvo, ldc: kvs, transposeA: true)
+                }
             }
         }
     }
 
-    /// Calls `body(firstToken, length, head, kvHead)` for every sequence and query head.
-    private func forEachHead(_ a: AttentionLayout, _ body: (Int, Int, Int, Int) -> Void) {
+    /// Calls `body(firstToken, length, kvHead, queryHeads)` for every sequence and key-value
+    /// head, in parallel: each call owns its key-value head's rows of dK and dV and its query
+    /// heads' rows of dQ and the output, so no two calls write the same value.
+    private func forEachGroup(_ a: AttentionLayout, _ body: (Int, Int, Int, Range<Int>) -> Void) {
         let group = a.heads / a.kvHeads
+        var starts: [Int] = []
         var start = 0
-        for len in a.sequenceLengths {
-            for h in 0..<a.heads { body(start, len, h, h / group) }
-            start += len
+        for len in a.sequenceLengths { starts.append(start); start += len }
+        let lengths = a.sequenceLengths, kvHeads = a.kvHeads
+        withSingleThreadedBLAS {
+            starts.withUnsafeBufferPointer { sp in
+                pool.parallelFor(lengths.count &* kvHeads) { task in
+                    let s = task / kvHeads, kvh = task % kvHeads
+                    body(sp[s], lengths[s], kvh, kvh &* group ..< (kvh &+ 1) &* group)
+                }
+            }
         }
     }
+}
+
+/// dp[j] = p[j] · (dp[j] − rowSum): the softmax Jacobian applied to a row's output gradient.
+private func softmaxGradient(_ p: UnsafePointer<Float>, _ dp: UnsafeMutablePointer<Float>, _ rowSum: Float, _ n: Int) {
+    let vs = SIMD16<Float>(repeating: rowSum)
+    var j = 0
+    while j &+ 16 <= n {
+        storeVector(loadVector(p + j) * (loadVector(dp + j) - vs), dp + j)
+        j &+= 16
+    }
+    while j < n { dp[j] = p[j] * (dp[j] - rowSum); j &+= 1 }
 }

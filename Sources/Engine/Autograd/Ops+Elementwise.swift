@@ -15,15 +15,18 @@ extension Tape {
             (yp + o).update(from: ap + o, count: r.count)
             addInPlace(yp + o, bp + o, r.count)
         }
-        record(.add(a, b), y)
+        record(.add(a.gradientCell, b.gradientCell), y)
         return y
     }
 
     /// s · x.
     public func scale(_ x: Variable, _ s: Float) -> Variable {
         let y = output(x.shape, [x])
-        for i in 0..<x.count { y.data[i] = x.data[i] * s }
-        record(.scale(x, s), y)
+        let xp = x.data, yp = y.data
+        pool.parallelRanges(x.count, minimum: Tape.elementsPerTask) { r in
+            scaled(xp + r.lowerBound, s, yp + r.lowerBound, r.count)
+        }
+        record(.scale(x.gradientCell, s), y)
         return y
     }
 
@@ -33,7 +36,13 @@ extension Tape {
         let y = output(gate.shape, [gate, up])
         let gp = gate.data, up_ = up.data, yp = y.data
         pool.parallelRanges(gate.count, minimum: Tape.elementsPerTask) { r in
-            for i in r { let g = gp[i]; yp[i] = g / (1 + expf(-g)) * up_[i] }
+            var i = r.lowerBound
+            while i &+ 16 <= r.upperBound {
+                let g = loadVector(gp + i)
+                storeVector(g / (1 + exp16(-g)) * loadVector(up_ + i), yp + i)
+                i &+= 16
+            }
+            while i < r.upperBound { let g = gp[i]; yp[i] = g / (1 + expf(-g)) * up_[i]; i &+= 1 }
         }
         record(.swiglu(gate: gate, up: up), y)
         return y
@@ -45,10 +54,19 @@ extension Tape {
         let dg = gate.requiresGrad ? gate.gradBuffer() : nil
         let du = up.requiresGrad ? up.gradBuffer() : nil
         pool.parallelRanges(gate.count, minimum: Tape.elementsPerTask) { r in
-            for i in r {
+            var i = r.lowerBound
+            while i &+ 16 <= r.upperBound {
+                let g = loadVector(gp + i), d = loadVector(dy + i)
+                let sig = 1 / (1 + exp16(-g))
+                if let dg { storeVector(loadVector(dg + i) + d * loadVector(upp + i) * sig * (1 + g * (1 - sig)), dg + i) }
+                if let du { storeVector(loadVector(du + i) + d * g * sig, du + i) }
+                i &+= 16
+            }
+            while i < r.upperBound {
                 let g = gp[i], sig = 1 / (1 + expf(-g))
                 if let dg { dg[i] += dy[i] * upp[i] * sig * (1 + g * (1 - sig)) }
                 if let du { du[i] += dy[i] * g * sig }
+                i &+= 1
             }
         }
     }
@@ -66,11 +84,11 @@ extension Tape {
             keep[i] = kept ? 1 : 0
             y.data[i] = kept ? x.data[i] * s : 0
         }
-        record(.dropout(x: x, keep: keep, scale: s), y)
+        record(.dropout(x: x.gradientCell, keep: keep, scale: s), y)
         return y
     }
 
-    func dropoutBackward(x: Variable, keep: [UInt8], scale s: Float, dy: UnsafePointer<Float>) {
+    func dropoutBackward(x: GradientCell, keep: [UInt8], scale s: Float, dy: UnsafePointer<Float>) {
         let dx = x.gradBuffer()
         for i in 0..<x.count where keep[i] != 0 { dx[i] += dy[i] * s }
     }

@@ -16,6 +16,7 @@ extension Tape {
         for l in labels where l != Tape.ignoredLabel {
             precondition(l >= 0 && l < vocab, "crossEntropy: label \(l) is outside the vocabulary (0..<\(vocab))")
         }
+        let y = output([1], [logits])
         let lse = FloatBuffer(count: n)
         var perToken = [Double](repeating: 0, count: n)
         let lp = logits.data, lsep = lse.pointer
@@ -25,19 +26,19 @@ extension Tape {
             pool.parallelRanges(n, minimum: max(1, Tape.elementsPerTask / max(vocab, 1))) { rows in
                 for r in rows where labels32[r] != Int32(Tape.ignoredLabel) {
                     let row = lp + r &* vocab
-                    var m = -Float.infinity, best = 0
-                    for j in 0..<vocab where row[j] > m { m = row[j]; best = j }
-                    predictions?[r] = Int32(best)
-                    var sum: Float = 0
-                    for j in 0..<vocab { sum += expf(row[j] - m) }
-                    let l = m + logf(sum)
+                    let m = maxF32(row, vocab)
+                    let l = m + logf(sumExpShifted(row, shift: m, vocab))
+                    if let predictions {
+                        var best = 0
+                        while best < vocab - 1 && row[best] != m { best += 1 }
+                        predictions[r] = Int32(best)
+                    }
                     lsep[r] = l
                     out[r] = Double(l - row[Int(labels32[r])])
                 }
             }
         }
         let counted = labels.filter { $0 != Tape.ignoredLabel }.count
-        let y = output([1], [logits])
         y.data[0] = counted == 0 ? 0 : Float(perToken.reduce(0, +) / Double(counted))
         record(.crossEntropy(logits: logits, labels: labels32, logSumExp: lse, counted: counted), y)
         return y
@@ -51,8 +52,16 @@ extension Tape {
         let c = dy / Float(counted)
         pool.parallelRanges(n, minimum: max(1, Tape.elementsPerTask / max(vocab, 1))) { rows in
             for r in rows where labels[r] != Int32(Tape.ignoredLabel) {
-                let row = lp + r &* vocab, gr = g + r &* vocab, l = lsep[r]
-                for j in 0..<vocab { gr[j] += c * expf(row[j] - l) }
+                let row = lp + r &* vocab, gr = g + r &* vocab
+                let l = SIMD16<Float>(repeating: lsep[r]), vc = SIMD16<Float>(repeating: c)
+                var j = 0
+                while j &+ 16 <= vocab {
+                    var gv = loadVector(gr + j)
+                    gv.addProduct(vc, exp16(loadVector(row + j) - l))
+                    storeVector(gv, gr + j)
+                    j &+= 16
+                }
+                while j < vocab { gr[j] += c * expf(row[j] - lsep[r]); j &+= 1 }
                 gr[Int(labels[r])] -= c
             }
         }

@@ -28,18 +28,18 @@ extension Tape {
                 }
             }
         }
-        record(.rope(x: x, heads: heads, cos: c, sin: s, positions: positions.map { Int32($0) }, rotary: rotary), y)
+        record(.rope(x: x.gradientCell, heads: heads, cos: c, sin: s, positions: positions.map { Int32($0) }, rotary: rotary), y)
         return y
     }
 
     /// The rotation is R = m·[[cos, −sin], [sin, cos]] per pair, so dx = Rᵀ·dy: the same
     /// rotation with sin negated.
-    func ropeBackward(x: Variable, heads: Int, cos c: [Float], sin s: [Float], positions: [Int32],
+    func ropeBackward(x: GradientCell, heads: Int, cos c: [Float], sin s: [Float], positions: [Int32],
                       rotary: RotaryEmbedding, dy: UnsafePointer<Float>) {
         let hd = rotary.headDim, half = hd / 2, width = heads &* hd, n = positions.count
         let negatedSin = s.map { -$0 }
         let row = Variable.allocate(width)
-        defer { row.deallocate() }
+        defer { Variable.deallocate(row, width) }
         let dx = x.gradBuffer()
         c.withUnsafeBufferPointer { cp in
             negatedSin.withUnsafeBufferPointer { sp in

@@ -12,9 +12,12 @@ public final class Variable: @unchecked Sendable {
     public let requiresGrad: Bool
     /// Values, `count` floats.
     public let data: UnsafeMutablePointer<Float>
-    public private(set) var grad: UnsafeMutablePointer<Float>?
+    /// The gradient, apart from the values so that an op whose backward does not read this
+    /// variable's values keeps only the cell and the values are freed once nothing else uses them.
+    let gradientCell: GradientCell
+    public var grad: UnsafeMutablePointer<Float>? { gradientCell.grad }
     /// Set by ops: the tape frees this variable's gradient after using it.
-    let isIntermediate: Bool
+    var isIntermediate: Bool { gradientCell.isIntermediate }
 
     /// A variable of zeros.
     public init(zeros shape: [Int], requiresGrad: Bool = false) {
@@ -22,7 +25,7 @@ public final class Variable: @unchecked Sendable {
         count = shape.reduce(1, *)
         precondition(count >= 0, "negative size in shape \(shape)")
         self.requiresGrad = requiresGrad
-        isIntermediate = false
+        gradientCell = GradientCell(count: count, requiresGrad: requiresGrad, isIntermediate: false)
         data = Variable.allocate(count)
         data.initialize(repeating: 0, count: count)
     }
@@ -38,23 +41,60 @@ public final class Variable: @unchecked Sendable {
         self.shape = shape
         count = shape.reduce(1, *)
         self.requiresGrad = requiresGrad
-        isIntermediate = true
+        gradientCell = GradientCell(count: count, requiresGrad: requiresGrad, isIntermediate: true)
         data = Variable.allocate(count)
     }
 
     static func allocate(_ n: Int) -> UnsafeMutablePointer<Float> {
-        UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) &* 4, alignment: 64).bindMemory(to: Float.self, capacity: max(n, 1))
+        if TapeProfile.enabled { TapeProfile.allocated(max(n, 1) &* 4) }
+        return UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) &* 4, alignment: 64).bindMemory(to: Float.self, capacity: max(n, 1))
     }
 
-    deinit {
-        data.deallocate()
-        grad?.deallocate()
+    /// Frees what `allocate` returned (`n` as passed to it).
+    static func deallocate(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+        if TapeProfile.enabled { TapeProfile.allocated(-(max(n, 1) &* 4)) }
+        p.deallocate()
     }
+
+    deinit { Variable.deallocate(data, count) }
 
     public var values: [Float] { Array(UnsafeBufferPointer(start: data, count: count)) }
     public var gradient: [Float]? { grad.map { Array(UnsafeBufferPointer(start: $0, count: count)) } }
 
     /// The gradient buffer, allocated and zeroed on first use.
+    func gradBuffer() -> UnsafeMutablePointer<Float> { gradientCell.gradBuffer() }
+
+    /// The gradient buffer and whether it was just allocated, uninitialized: then the caller
+    /// must write every value (store instead of add).
+    func gradientForUpdate() -> (pointer: UnsafeMutablePointer<Float>, fresh: Bool) { gradientCell.gradientForUpdate() }
+
+    /// Drops the gradient (the optimizer calls this after each step: PyTorch's `zero_grad`
+    /// with `set_to_none`).
+    public func clearGradient() { gradientCell.clearGradient() }
+
+    /// Number of rows when the last dimension is `width`.
+    func rows(of width: Int) -> Int {
+        precondition(width > 0 && count % width == 0, "shape \(shape) does not split into rows of \(width)")
+        return count / width
+    }
+}
+
+/// A variable's gradient buffer (allocated on first use) and what backward needs to know of
+/// the variable without its values.
+final class GradientCell {
+    let count: Int
+    let requiresGrad: Bool
+    let isIntermediate: Bool
+    private(set) var grad: UnsafeMutablePointer<Float>?
+
+    init(count: Int, requiresGrad: Bool, isIntermediate: Bool) {
+        self.count = count
+        self.requiresGrad = requiresGrad
+        self.isIntermediate = isIntermediate
+    }
+
+    deinit { if let g = grad { Variable.deallocate(g, count) } }
+
     func gradBuffer() -> UnsafeMutablePointer<Float> {
         if let g = grad { return g }
         let g = Variable.allocate(count)
@@ -63,16 +103,15 @@ public final class Variable: @unchecked Sendable {
         return g
     }
 
-    /// Drops the gradient (the optimizer calls this after each step: PyTorch's `zero_grad`
-    /// with `set_to_none`).
-    public func clearGradient() {
-        grad?.deallocate()
-        grad = nil
+    func gradientForUpdate() -> (pointer: UnsafeMutablePointer<Float>, fresh: Bool) {
+        if let g = grad { return (g, false) }
+        let g = Variable.allocate(count)
+        grad = g
+        return (g, true)
     }
 
-    /// Number of rows when the last dimension is `width`.
-    func rows(of width: Int) -> Int {
-        precondition(width > 0 && count % width == 0, "shape \(shape) does not split into rows of \(width)")
-        return count / width
+    func clearGradient() {
+        if let g = grad { Variable.deallocate(g, count) }
+        grad = nil
     }
 }
