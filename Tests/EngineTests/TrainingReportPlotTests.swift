@@ -113,6 +113,16 @@ final class TrainingReportPlotTests: XCTestCase {
         XCTAssertGreaterThan(top(cols.first!), top(cols.last!) + 200)
     }
 
+    func testOddSeriesStillDraw() {
+        let flat = TrainingPlots.chart(tag: "train/learning_rate", points: (1...6).map { ScalarPoint(step: $0, value: 1e-4) })
+        let flatRows = Set((0..<flat.height).filter { y in (0..<flat.width).contains { flat[$0, y] == LineChart.curveColor } })
+        XCTAssertEqual(flatRows.count, 2)   // one level line, two pixels thick
+        let wild: [Float] = [.greatestFiniteMagnitude, -.greatestFiniteMagnitude, .nan, .infinity, 0]
+        let image = TrainingPlots.chart(tag: "train/grad_norm", points: wild.enumerated().map { ScalarPoint(step: $0.offset, value: $0.element) })
+        XCTAssertEqual(image.width, 800)
+        XCTAssertEqual(TrainingPlots.chart(tag: "x", points: [ScalarPoint(step: 0, value: .nan)]).pixels.count, 800 * 500 * 3)
+    }
+
     func testTicksFallOnRoundNumbers() {
         XCTAssertEqual(LineChart.ticks(0.13, 2.87), [0.5, 1.0, 1.5, 2.0, 2.5])
         XCTAssertEqual(LineChart.ticks(-1, 41, integer: true), [0, 10, 20, 30, 40])

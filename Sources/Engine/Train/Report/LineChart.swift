@@ -64,12 +64,13 @@ struct LineChart {
         let ys = points.map(\.y) + (smoothed ?? [])
         let (x0, x1) = Self.range(xs)
         let (y0, y1) = Self.range(ys)
-        func px(_ x: Double) -> Int {
-            plotLeft + Int(((x - x0) / (x1 - x0) * Double(plotRight - plotLeft)).rounded())
+        // Pixel offsets are clamped well outside the image, so huge or odd values cannot trap.
+        func offset(_ fraction: Double, _ span: Int) -> Int {
+            let v = fraction * Double(span)
+            return v.isNaN ? 0 : Int(min(1e6, max(-1e6, v)).rounded())
         }
-        func py(_ y: Double) -> Int {
-            plotBottom - Int(((y - y0) / (y1 - y0) * Double(plotBottom - plotTop)).rounded())
-        }
+        func px(_ x: Double) -> Int { plotLeft + offset((x - x0) / (x1 - x0), plotRight - plotLeft) }
+        func py(_ y: Double) -> Int { plotBottom - offset((y - y0) / (y1 - y0), plotBottom - plotTop) }
 
         // Grid and ticks.
         for t in Self.ticks(y0, y1) {

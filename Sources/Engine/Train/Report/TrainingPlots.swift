@@ -50,4 +50,18 @@ public enum TrainingPlots {
         }
         return written
     }
+
+    /// Draws the scalars of the first event file found under `logDirectory` (searched
+    /// recursively, as ms-swift's `plot_images` does) into `imagesDirectory`; nothing when
+    /// there is none.
+    @discardableResult
+    public static func write(fromEventsUnder logDirectory: String, to imagesDirectory: String) throws -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: logDirectory) else { return [] }
+        let files = walker.compactMap { $0 as? String }
+            .filter { ($0 as NSString).lastPathComponent.hasPrefix("events.out.tfevents.") }
+            .sorted()
+        guard let first = files.first else { return [] }
+        let path = (logDirectory as NSString).appendingPathComponent(first)
+        return try write(TensorBoardEventReader.scalars(path: path), to: imagesDirectory)
+    }
 }
