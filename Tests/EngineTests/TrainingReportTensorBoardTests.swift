@@ -74,4 +74,49 @@ final class TrainingReportTensorBoardTests: XCTestCase {
         XCTAssertEqual(offset, bytes.count)
         XCTAssertEqual(records, 10)
     }
+
+    func testReaderGivesBackTheScalarsTorchWrote() throws {
+        let json = try TestPaths.json("reports/tensorboard_calls.json")
+        var expected: [(tag: String, points: [ScalarPoint])] = []
+        for call in json["calls"] as! [[String: Any]] where call["kind"] as! String == "scalar" {
+            let tag = call["tag"] as! String
+            let p = ScalarPoint(step: call["step"] as! Int, value: Float((call["value"] as! NSNumber).doubleValue))
+            if let i = expected.firstIndex(where: { $0.tag == tag }) { expected[i].points.append(p) } else { expected.append((tag, [p])) }
+        }
+        let path = TestPaths.fixture("reports/golden.tfevents")
+        let read = try TensorBoardEventReader.scalars(path: path)
+        XCTAssertEqual(read.map(\.tag), expected.map(\.tag))
+        XCTAssertEqual(read.map(\.points), expected.map(\.points))
+
+        let dir = temporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        // A writer that died mid-record: the whole records before it are still read.
+        try bytes.prefix(bytes.count - 5).write(to: URL(fileURLWithPath: dir + "/cut.tfevents"))
+        let cut = try TensorBoardEventReader.scalars(path: dir + "/cut.tfevents")
+        XCTAssertNil(cut.first { $0.tag == "train/step_big" })
+        XCTAssertEqual(cut.first { $0.tag == "train/loss" }?.points.count, 2)
+        // A flipped byte inside an earlier record is reported, not read as data.
+        var damaged = [UInt8](bytes)
+        damaged[100] ^= 0x40
+        try Data(damaged).write(to: URL(fileURLWithPath: dir + "/bad.tfevents"))
+        XCTAssertThrowsError(try TensorBoardEventReader.scalars(path: dir + "/bad.tfevents")) { error in
+            XCTAssertTrue("\(error)".hasPrefix(dir + "/bad.tfevents: record 2: the data's checksum is wrong"), "\(error)")
+        }
+    }
+
+    func testPlotsAreDrawnFromTheEventFileUnderRuns() throws {
+        let output = temporaryDirectory()
+        let writer = try TensorBoardEventWriter(logDirectory: output + "/runs", wallTime: 1_700_000_000)
+        for s in 1...6 {
+            var e = TrainingLogEntry(globalStep: s, maxSteps: 6, elapsedSeconds: Double(s))
+            e.loss = 3 - Double(s) * 0.4; e.learningRate = 1e-4; e.epoch = Double(s) / 6
+            try writer.add(e, wallTime: 1_700_000_000 + Double(s))
+        }
+        try writer.close()
+        let paths = try TrainingPlots.write(fromEventsUnder: output + "/runs", to: output + "/images")
+        XCTAssertEqual(paths.map { ($0 as NSString).lastPathComponent },
+                       ["train_loss.png", "train_learning_rate.png", "train_epoch.png"])
+        XCTAssertEqual(try TrainingPlots.write(fromEventsUnder: output + "/nothing", to: output + "/images2"), [])
+    }
 }

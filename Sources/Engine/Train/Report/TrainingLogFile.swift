@@ -7,8 +7,7 @@ public final class TrainingLogFile {
     public let path: String
     /// What transformers keeps as `state.log_history`: each entry's unrounded metrics and its
     /// step. The summary line repeats it; set it when resuming from a checkpoint's trainer state.
-    public var logHistory: [[(key: String, value: Double)]] = []
-    private var historySteps: [Int] = []
+    public var logHistory: [(step: Int, metrics: [(key: String, value: Double)])] = []
     private let file: AppendOnlyFile
 
     /// Opens (appending, as ms-swift does) `directory/logging.jsonl`, creating the directory.
@@ -19,8 +18,7 @@ public final class TrainingLogFile {
 
     public func append(_ entry: TrainingLogEntry) throws {
         try file.append(Array((Self.jsonLine(entry) + "\n").utf8))
-        logHistory.append(entry.metrics)
-        historySteps.append(entry.globalStep)
+        logHistory.append((entry.globalStep, entry.metrics))
     }
 
     /// Appends the final summary, with the log history of every entry appended so far.
@@ -31,9 +29,8 @@ public final class TrainingLogFile {
     public func close() { file.close() }
 
     private var historyJSON: [PythonJSON] {
-        logHistory.enumerated().map { i, metrics in
-            let step = i < historySteps.count ? historySteps[i] : 0
-            return .object(metrics.map { ($0.key, .float($0.value)) } + [("step", .int(step))])
+        logHistory.map { step, metrics in
+            .object(metrics.map { ($0.key, .float($0.value)) } + [("step", .int(step))])
         }
     }
 
