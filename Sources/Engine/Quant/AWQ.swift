@@ -11,8 +11,10 @@ import Foundation
 /// The error of a candidate is the linear layers' squared output error on the calibration
 /// inputs, Σ |(Q(W·diag s)·diag(1/s) − W) x|², computed exactly from the inputs' Hessian
 /// (AutoAWQ measures the output of the enclosing block instead, e.g. the attention output).
-/// α = 0 gives s = 1, plain round to nearest, so the chosen scales never do worse than it on
-/// that measure.
+/// s = 1 (plain round to nearest) is always a candidate, so the chosen scales never do worse
+/// than it on that measure. The measure is a proxy: for q/k/v it counts the error of q and k
+/// as much as v's, though those pass through the softmax, and on SmolLM2 the scales it picks
+/// there make the model worse (see `CalibratedQuantization.awq`).
 enum AWQ {
     static let gridPoints = 20
 
@@ -32,16 +34,19 @@ enum AWQ {
         let maxRows = targets.map(\.rows).max() ?? 0
         var scaled = [Float](repeating: 0, count: maxRows * n)
         var scratch = [Float](repeating: 0, count: maxRows * n)
-        for step in 0..<gridPoints {
-            let alpha = Float(step) / Float(gridPoints)
+        // Candidate -1 is s = 1 (round to nearest), which duo scaling's grid does not contain.
+        for step in -1..<gridPoints {
             var s = [Float](repeating: 1, count: n)
-            for c in 0..<n {
-                var v = powf(xMean[c], alpha)
-                if duoScaling { v /= powf(wMean[c], 1 - alpha) + 1e-4 }
-                s[c] = max(v, 1e-4)
+            if step >= 0 {
+                let alpha = Float(step) / Float(gridPoints)
+                for c in 0..<n {
+                    var v = powf(xMean[c], alpha)
+                    if duoScaling { v /= powf(wMean[c], 1 - alpha) + 1e-4 }
+                    s[c] = max(v, 1e-4)
+                }
+                let norm = (s.max()! * s.min()!).squareRoot()
+                for c in 0..<n { s[c] /= norm }
             }
-            let norm = (s.max()! * s.min()!).squareRoot()
-            for c in 0..<n { s[c] /= norm }
             var error = 0.0
             for t in targets {
                 t.weight.withUnsafeBufferPointer { w in
