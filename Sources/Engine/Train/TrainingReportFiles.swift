@@ -29,8 +29,8 @@ public final class TrainingReportFiles: TrainingRecordSink {
             e.totalFlos = 0
             e.trainLoss = r.trainLoss
             e.epoch = r.epoch
+            // The run's totals go to the log only: as curves of one point they say nothing.
             try log.append(e)
-            addScalars(e, step: r.step)
             return
         }
         var e = TrainingLogEntry(globalStep: r.step, maxSteps: r.maxSteps, elapsedSeconds: r.elapsedSeconds,
@@ -70,6 +70,9 @@ public final class TrainingReportFiles: TrainingRecordSink {
         summary.memoryGiB = peakMemoryGiB()
         try log.appendSummary(summary)
         log.close()
-        try events?.close()
+        if let events {
+            try events.close()
+            _ = try TrainingPlots.write(events.scalars, to: runDirectory + "/images")
+        }
     }
 }

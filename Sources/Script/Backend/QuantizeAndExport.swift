@@ -32,6 +32,15 @@ extension EngineSessionBackend {
     func quantizeLive(_ request: CommandRequest, cancel: CancellationFlag, progress: (ProgressEvent) -> Void) throws -> CommandOutcome {
         guard let handle = request.model else { throw BackendError.failed("quantize needs a live model; load model PATH first") }
         let source = try loaded(handle)
+        if let method = CalibratedMethod(request.arguments) {
+            let (q, lines) = try calibratedQuantization(method, of: source, request, cancel: cancel, progress: progress)
+            let result = Engine.LoadedModel(replacingModelOf: source, with: q)
+            let id = nextHandleId()
+            register(result, id: id)
+            let name = ((handle.path as NSString).lastPathComponent as NSString).deletingPathExtension + "-" + method.name
+            return CommandOutcome(report: lines + fidelityLines(q, reference: source, cancel: cancel),
+                                  model: ModelHandle(id: id, path: name, summary: Self.summary(result)))
+        }
         let type = try Self.ggufType(request.arguments)
         let q = try source.model.quantized(to: type)
         let result = Engine.LoadedModel(replacingModelOf: source, with: q)
@@ -65,21 +74,123 @@ extension EngineSessionBackend {
             source = m.model
             mergeLines = ["merged adapter \((adapter.path as NSString).lastPathComponent) before export (\(m.how)); \(m.check)"]
         }
-        let type = a.value("quant_method").flatMap { $0 == ArgumentValue.none ? nil : $0 } == nil ? .f16 : try Self.ggufType(a)
+        let method = CalibratedMethod(a)
+        let type: GGMLType
+        if let method { type = try method.grid().type } else {
+            type = a.value("quant_method").flatMap { $0 == ArgumentValue.none ? nil : $0 } == nil ? .f16 : try Self.ggufType(a)
+        }
         let base = ((handle.path as NSString).lastPathComponent as NSString).deletingPathExtension
-        let dir = a.string("output_dir") ?? "\(base)-\(type.name)"
-        let path = dir.hasSuffix(".gguf") ? dir : dir + "/\(base).\(type.name).gguf"
+        let label = method.map { "\($0.name)-\(type.name)" } ?? type.name
+        let dir = a.string("output_dir") ?? "\(base)-\(label)"
+        let path = dir.hasSuffix(".gguf") ? dir : dir + "/\(base).\(label).gguf"
         let fm = FileManager.default
         if fm.fileExists(atPath: path), a.bool("exist_ok") != true {
             throw BackendError.failed("\(path) exists; pass --exist_ok true to replace it")
         }
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try fm.createDirectory(atPath: folder, withIntermediateDirectories: true) }
-        let q = try source.model.quantized(to: type)
+        var report: [String] = []
+        let q: LlamaModel
+        if let method {
+            (q, report) = try calibratedQuantization(method, of: source, request, cancel: cancel, progress: progress)
+        } else {
+            q = try source.model.quantized(to: type)
+        }
         try source.writeGGUF(q, to: path, fileType: type)
         let size = ((try? fm.attributesOfItem(atPath: path)[.size] as? NSNumber) ?? nil)?.doubleValue ?? 0
-        var report = mergeLines + [String(format: "wrote %@ (%@, %.1f MB)", path, type.name, size / 1e6)]
+        report = mergeLines + report + [String(format: "wrote %@ (%@, %.1f MB)", path, type.name, size / 1e6)]
         report += fidelityLines(q, reference: source, cancel: cancel)
         return CommandOutcome(report: report, outputDir: dir.hasSuffix(".gguf") ? nil : dir)
     }
 }
+
+/// `quant_method gptq` / `awq`: quantization calibrated on the session's datasets, onto GGUF
+/// blocks (GPTQ: symmetric, Q4_0 at 4 bits as optimum's default sym=True; AWQ: with a zero
+/// point, Q4_1, as ms-swift asks AutoAWQ; both Q8_0 at 8 bits).
+struct CalibratedMethod {
+    enum Kind: String { case gptq, awq }
+    let kind: Kind
+    let bits: Int
+    let groupSize: Int
+    let samples: Int
+    let batchSize: Int
+    let maxLength: Int
+
+    /// Calibration blocks are cut at this many tokens whatever max_length says (ms-swift uses
+    /// 2048): the engine keeps every block's hidden states and runs on the CPU, where time and
+    /// memory grow with the tokens.
+    static let longestBlock = 512
+
+    init?(_ a: ResolvedArguments) {
+        guard let name = a.string("quant_method"), let kind = Kind(rawValue: name) else { return nil }
+        self.kind = kind
+        bits = a.int("quant_bits") ?? 4
+        groupSize = a.int("group_size") ?? 128
+        samples = max(1, a.int("quant_n_samples") ?? 256)
+        batchSize = max(1, a.int("quant_batch_size") ?? 1)
+        maxLength = min(max(1, a.int("max_length") ?? 2048), Self.longestBlock)
+    }
+
+    var name: String { kind.rawValue }
+    var symmetric: Bool { kind == .gptq || bits == 8 }
+
+    func grid() throws -> GroupGrid {
+        do {
+            return try GroupGrid(bits: bits, groupSize: groupSize, symmetric: symmetric, style: kind == .gptq ? .gptq : .awq)
+        } catch {
+            throw BackendError.failed("quant_method \(name): \(error)")
+        }
+    }
+}
+
+extension EngineSessionBackend {
+    /// As ms-swift builds its calibration set: the first quant_n_samples rows of the live
+    /// datasets, each rendered with the chat template (the whole conversation), concatenated
+    /// and cut into blocks of max_length tokens.
+    func calibrationBlocks(_ method: CalibratedMethod, source: Engine.LoadedModel, _ request: CommandRequest) throws -> (blocks: [[Int]], rows: Int) {
+        guard !request.datasets.isEmpty, request.datasets.contains(where: { $0.rowCount > 0 }) else {
+            throw BackendError.failed("quant_method \(method.name) calibrates on data: load a dataset first (load dataset PATH); quant_n_samples rows of it are used")
+        }
+        let system = request.arguments.string("system").flatMap { $0.isEmpty ? nil : $0 }
+        var ids: [Int] = []
+        var rows = 0
+        outer: for d in request.datasets {
+            for i in 0..<d.rowCount {
+                if rows == method.samples { break outer }
+                let messages = try datasetRow(d, index: i).map { Engine.ChatMessage(role: $0.role, content: $0.content) }
+                ids += source.promptIds(try source.renderPrompt(messages, system: system, addGenerationPrompt: false))
+                rows += 1
+            }
+        }
+        let count = max(1, ids.count / method.maxLength)
+        let blocks = (0..<count).map { Array(ids[($0 * method.maxLength)..<min(ids.count, ($0 + 1) * method.maxLength)]) }
+        return (blocks, rows)
+    }
+
+    func calibratedQuantization(_ method: CalibratedMethod, of source: Engine.LoadedModel, _ request: CommandRequest,
+                                cancel: CancellationFlag, progress: (ProgressEvent) -> Void) throws -> (LlamaModel, [String]) {
+        let grid = try method.grid()
+        let (blocks, rows) = try calibrationBlocks(method, source: source, request)
+        let tokens = blocks.reduce(0) { $0 + $1.count }
+        let report: (CalibratedQuantization.Progress) -> Void = {
+            progress(ProgressEvent(task: "\(method.name) layers", completed: $0.layer, total: $0.layerCount))
+        }
+        let q: LlamaModel
+        do {
+            switch method.kind {
+            case .gptq:
+                q = try CalibratedQuantization.gptq(model: source.model, calibration: blocks, bits: method.bits, groupSize: method.groupSize,
+                                                    symmetric: true, batchSize: method.batchSize, progress: report, cancel: cancel.token)
+            case .awq:
+                q = try CalibratedQuantization.awq(model: source.model, calibration: blocks, bits: method.bits, groupSize: method.groupSize,
+                                                   symmetric: method.symmetric, batchSize: method.batchSize, progress: report, cancel: cancel.token)
+            }
+        } catch let e as CalibrationError {
+            throw BackendError.failed("quant_method \(method.name): \(e)")
+        }
+        let what = method.kind == .gptq ? "GPTQ (symmetric, damp_percent 0.1)" : "AWQ (zero point, duo scaling)"
+        return (q, ["quantized the live model with \(what) to \(method.bits) bits, group \(method.groupSize), as \(grid.type.name) blocks, in memory",
+                    "calibration: \(rows) dataset rows, \(tokens) tokens in \(blocks.count) blocks of up to \(method.maxLength) (max_length is capped at \(CalibratedMethod.longestBlock) here)"])
+    }
+}
+
