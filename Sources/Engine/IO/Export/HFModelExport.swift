@@ -157,17 +157,26 @@ public enum HFModelExport {
     static func writeWeights(_ m: LlamaModel, to directory: String, options: Options) throws {
         var keep: [Buffer] = []
         var tensors: [SafetensorsWriter.Tensor] = []
-        for t in m.namedWeights {
+        let weights = m.namedWeights   // owns the norm vectors the views below point into
+        for t in weights {
             let order = hfRowOrder(t, config: m.config, style: m.rope.style)
             tensors.append(try converted(t, order: order, dtype: options.dtype, keep: &keep))
         }
-        try withExtendedLifetime((keep, m)) {
+        try withExtendedLifetime((keep, weights, m)) {
             try SafetensorsWriter.writeSharded(tensors, metadata: ["format": "pt"], directory: directory,
                                                maxShardSize: options.maxShardSize)
         }
     }
 
     // MARK: - config.json
+
+    /// A value that came from a float32 field (GGUF metadata) written with float32's shortest
+    /// digits (1e-05, not 9.999999747378752e-06); other values unchanged.
+    static func shortestFloat32(_ x: Double) -> Double {
+        let f = Float(x)
+        guard Double(f) == x, f.isFinite else { return x }
+        return Double(f.description) ?? x
+    }
 
     static func hfClassName(_ a: Architecture) -> String {
         switch a {
@@ -188,7 +197,7 @@ public enum HFModelExport {
 
     /// transformers 5's `rope_parameters`: theta plus the scaling fields of its kind.
     static func ropeParameters(_ c: ModelConfig) -> ExportJSON {
-        var p: [(String, ExportJSON)] = [("rope_theta", .double(c.ropeTheta))]
+        var p: [(String, ExportJSON)] = [("rope_theta", .double(shortestFloat32(c.ropeTheta)))]
         guard let s = c.ropeScaling else {
             p.append(("rope_type", .string("default")))
             return .object(p)
@@ -228,7 +237,7 @@ public enum HFModelExport {
             ("num_hidden_layers", .int(c.layerCount)),
             ("num_key_value_heads", .int(c.kvHeadCount)),
             ("pad_token_id", c.padTokenId.map { .int($0) } ?? .null),
-            ("rms_norm_eps", .double(c.rmsNormEps)),
+            ("rms_norm_eps", .double(shortestFloat32(c.rmsNormEps))),
             ("rope_parameters", ropeParameters(c)),
             ("tie_word_embeddings", .bool(c.tieWordEmbeddings)),
             ("use_cache", .bool(true)),
