@@ -50,10 +50,13 @@ extension EngineSessionBackend {
         if request.adapter != nil || a.bool("merge_lora") == true {
             throw BackendError.unavailable(operation: "export with merge_lora")
         }
+        try Self.refuseForeignExportOptions(a)
         let wantsGGUF = a.bool("to_gguf") == true || (a.string("output_dir")?.hasSuffix(".gguf") ?? false)
-        guard wantsGGUF else { throw BackendError.unavailable(operation: "export to an HF directory (use --to_gguf true)") }
-        if a.bool("to_ollama") == true { throw BackendError.unavailable(operation: "export --to_ollama") }
         let source = try loaded(handle)
+        guard wantsGGUF else {
+            if a.bool("to_ollama") == true { throw BackendError.failed("to_ollama needs a GGUF file; add --to_gguf true") }
+            return try exportHFDirectory(request, source: source, handle: handle)
+        }
         let type = a.value("quant_method").flatMap { $0 == ArgumentValue.none ? nil : $0 } == nil ? .f16 : try Self.ggufType(a)
         let base = ((handle.path as NSString).lastPathComponent as NSString).deletingPathExtension
         let dir = a.string("output_dir") ?? "\(base)-\(type.name)"
@@ -64,10 +67,12 @@ extension EngineSessionBackend {
         }
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try fm.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        let modelfile = a.bool("to_ollama") == true ? try ollamaModelfile(source, ggufPath: path) : nil
         let q = try source.model.quantized(to: type)
         try source.writeGGUF(q, to: path, fileType: type)
         let size = ((try? fm.attributesOfItem(atPath: path)[.size] as? NSNumber) ?? nil)?.doubleValue ?? 0
         var report = [String(format: "wrote %@ (%@, %.1f MB)", path, type.name, size / 1e6)]
+        if let m = modelfile { report.append(try writeModelfile(m)) }
         report += fidelityLines(q, reference: source, cancel: cancel)
         return CommandOutcome(report: report, outputDir: dir.hasSuffix(".gguf") ? nil : dir)
     }
