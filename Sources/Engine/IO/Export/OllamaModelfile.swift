@@ -74,7 +74,8 @@ public enum OllamaModelfile {
         let (layout, templateSystem) = try recognise(model)
         var lines = ["FROM ./\(ggufFileName)", "", "TEMPLATE \(try quoted(goTemplate(layout)))", ""]
         var stops: [String] = []
-        for s in [layoutStopWord(layout)] + model.stopWords + model.tokenizer.endOfGenerationIds.map({ model.tokenizer.decode([$0]) })
+        let eos = model.tokenizer.eosId.map { model.tokenizer.decode([$0]) } ?? ""
+        for s in [layoutStopWord(layout)] + model.stopWords + [eos]
             where !s.isEmpty && !stops.contains(s) { stops.append(s) }
         for s in stops { lines.append("PARAMETER stop \(try quoted(s))") }
         if let g = model.generationDefaults {
