@@ -63,9 +63,8 @@ extension EngineSessionBackend {
         if request.adapter != nil && !mergeLora {
             throw BackendError.unavailable(operation: "export of an adapter without merging it (pass --merge_lora true)")
         }
+        try Self.refuseForeignExportOptions(a)
         let wantsGGUF = a.bool("to_gguf") == true || (a.string("output_dir")?.hasSuffix(".gguf") ?? false)
-        guard wantsGGUF else { throw BackendError.unavailable(operation: "export to an HF directory (use --to_gguf true)") }
-        if a.bool("to_ollama") == true { throw BackendError.unavailable(operation: "export --to_ollama") }
         var mergeLines: [String] = []
         var source = try loaded(handle)
         if mergeLora, let adapter = request.adapter {
@@ -73,6 +72,12 @@ extension EngineSessionBackend {
             let m = try merged(handle, adapter: adapter, target: .f32, cancel: cancel)
             source = m.model
             mergeLines = ["merged adapter \((adapter.path as NSString).lastPathComponent) before export (\(m.how)); \(m.check)"]
+        }
+        guard wantsGGUF else {
+            if a.bool("to_ollama") == true { throw BackendError.failed("to_ollama needs a GGUF file; add --to_gguf true") }
+            var outcome = try exportHFDirectory(request, source: source, handle: handle)
+            outcome.report = mergeLines + outcome.report
+            return outcome
         }
         let method = CalibratedMethod(a)
         let type: GGMLType
@@ -89,6 +94,7 @@ extension EngineSessionBackend {
         }
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try fm.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        let modelfile = a.bool("to_ollama") == true ? try ollamaModelfile(source, ggufPath: path) : nil
         var report: [String] = []
         let q: LlamaModel
         if let method {
@@ -99,6 +105,7 @@ extension EngineSessionBackend {
         try source.writeGGUF(q, to: path, fileType: type)
         let size = ((try? fm.attributesOfItem(atPath: path)[.size] as? NSNumber) ?? nil)?.doubleValue ?? 0
         report = mergeLines + report + [String(format: "wrote %@ (%@, %.1f MB)", path, type.name, size / 1e6)]
+        if let m = modelfile { report.append(try writeModelfile(m)) }
         report += fidelityLines(q, reference: source, cancel: cancel)
         return CommandOutcome(report: report, outputDir: dir.hasSuffix(".gguf") ? nil : dir)
     }

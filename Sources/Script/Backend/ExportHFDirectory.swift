@@ -1,0 +1,80 @@
+import Engine
+import Foundation
+
+/// `export` without `--to_gguf`: the live model written as an HF directory; and the export
+/// options this engine has no counterpart for.
+extension EngineSessionBackend {
+    /// Export options that need Megatron, the model hub or ms-swift's dataset cache, refused
+    /// with a message saying so (before anything is written).
+    static func refuseForeignExportOptions(_ a: ResolvedArguments) throws {
+        if a.bool("to_mcore") == true || a.bool("to_hf") == true {
+            throw BackendError.failed("to_mcore / to_hf convert Megatron-Core checkpoints; this engine has no Megatron support (export writes HF directories and GGUF files)")
+        }
+        if a.bool("push_to_hub") == true {
+            throw BackendError.failed("push_to_hub uploads to a model hub; this engine has no hub access (export writes to output_dir; upload it yourself)")
+        }
+        if a.bool("to_cached_dataset") == true {
+            throw BackendError.failed("to_cached_dataset is not an export this engine has (datasets are tokenized when training starts)")
+        }
+    }
+
+    /// The dtype of the written weights: `torch_dtype` when given, else float32 for a model
+    /// whose matrices are all f32 and float16 otherwise (dequantized GGUF blocks fit in f16).
+    static func exportDType(_ a: ResolvedArguments, model: LlamaModel) throws -> HFModelExport.DType {
+        if let name = a.string("torch_dtype") {
+            guard let d = HFModelExport.DType(name: name) else {
+                throw BackendError.failed("torch_dtype \(name) cannot be written (use float32, float16 or bfloat16)")
+            }
+            return d
+        }
+        if model.linearWeightTypes == [.f32] { return .float32 }
+        if model.linearWeightTypes == [.bf16] { return .bfloat16 }
+        return .float16
+    }
+
+    func exportHFDirectory(_ request: CommandRequest, source: Engine.LoadedModel, handle: ModelHandle) throws -> CommandOutcome {
+        let a = request.arguments
+        let dtype = try Self.exportDType(a, model: source.model)
+        let shardSize: Int
+        do {
+            shardSize = try SafetensorsWriter.parseShardSize(a.string("max_shard_size") ?? "5GB")
+        } catch {
+            throw BackendError.failed("\(error)")
+        }
+        let base = ((handle.path as NSString).lastPathComponent as NSString).deletingPathExtension
+        let dir = a.string("output_dir") ?? "\(base)-hf"
+        let options = HFModelExport.Options(dtype: dtype, maxShardSize: shardSize,
+                                            safeSerialization: a.bool("safe_serialization") ?? true,
+                                            existOK: a.bool("exist_ok") == true)
+        let files: [String]
+        do {
+            files = try HFModelExport.write(source, to: dir, options: options)
+        } catch {
+            throw BackendError.failed("\(error)")
+        }
+        let shards = files.filter { $0.hasSuffix(".safetensors") }.count
+        return CommandOutcome(report: ["wrote \(dir) (HF model directory, \(dtype.rawValue), \(shards) safetensors file\(shards == 1 ? "" : "s"), \(files.count) files)"],
+                              outputDir: dir)
+    }
+
+    /// `--to_ollama true` beside a GGUF export: the Modelfile that imports it, made before the
+    /// GGUF is written so an unsupported chat template fails before anything is touched.
+    func ollamaModelfile(_ source: Engine.LoadedModel, ggufPath: String) throws -> (path: String, text: String) {
+        do {
+            let text = try OllamaModelfile.text(for: source, ggufFileName: (ggufPath as NSString).lastPathComponent)
+            let folder = (ggufPath as NSString).deletingLastPathComponent
+            return ((folder.isEmpty ? "." : folder) + "/Modelfile", text)
+        } catch {
+            throw BackendError.failed("to_ollama: \(error)")
+        }
+    }
+
+    func writeModelfile(_ m: (path: String, text: String)) throws -> String {
+        do {
+            try Data(m.text.utf8).write(to: URL(fileURLWithPath: m.path), options: .atomic)
+        } catch {
+            throw BackendError.failed("cannot write \(m.path): \(error.localizedDescription)")
+        }
+        return "wrote \(m.path) (import with: ollama create NAME -f \(m.path))"
+    }
+}
