@@ -223,7 +223,8 @@ final class InterpreterVerbTests: XCTestCase {
         let path = dir + "/cfg.json"
         try Data(#"{"lora_rank": 4, "learning_rate": 5e-5, "not_a_known_key": 1}"#.utf8).write(to: URL(fileURLWithPath: path))
         let h = Harness()
-        XCTAssertEqual(h.run("sft \(path) --lora_rank 2"), 0, h.output.errors.description)
+        XCTAssertEqual(h.run("load model m.gguf\nsft \(path) --lora_rank 2"), 0, h.output.errors.description)
+        guard !h.backend.requests.isEmpty else { return XCTFail("sft made no request") }
         let args = h.backend.requests[0].arguments
         XCTAssertEqual(args.int("lora_rank"), 2)
         XCTAssertEqual(args.double("learning_rate"), 5e-5)
