@@ -47,6 +47,18 @@ final class AutogradAttentionTests: XCTestCase {
                        reference: { v in referenceAttention(q: v[0], k: v[1], v: v[2], layout: layout) })
     }
 
+    /// Sequences longer than the 64-row blocks that skip the masked keys (130 = 64 + 64 + 2):
+    /// every block boundary, including a last block of two rows, against the Double reference.
+    func testLongSequenceCausalBlocksGradients() {
+        var rng = RandomSource(seed: 24)
+        let layout = AttentionLayout(heads: 2, kvHeads: 1, headDim: 2, sequenceLengths: [130, 20])
+        let n = 150
+        checkGradients("attention long", [uniform(&rng, n * 4, [n, 4], scale: 2), uniform(&rng, n * 2, [n, 2], scale: 2),
+                                          uniform(&rng, n * 2, [n, 2])],
+                       op: { t, v in t.attention(q: v[0], k: v[1], v: v[2], layout: layout) },
+                       reference: { v in referenceAttention(q: v[0], k: v[1], v: v[2], layout: layout) })
+    }
+
     /// No attention across packed sequences: packing [a, b] gives the outputs of a and b alone,
     /// and differs from treating them as one sequence.
     func testPackedSequencesDoNotSeeEachOther() {

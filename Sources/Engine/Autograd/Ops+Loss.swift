@@ -48,20 +48,29 @@ extension Tape {
     func crossEntropyBackward(logits: Variable, labels: [Int32], logSumExp lse: FloatBuffer, counted: Int, dy: Float) {
         guard counted > 0 else { return }
         let n = labels.count, vocab = logits.count / n
-        let g = logits.gradBuffer(), lp = logits.data, lsep = lse.pointer
+        // The logits' gradient is usually new (hundreds of MB): written, not zeroed and added.
+        let (g, fresh) = logits.gradientForUpdate()
+        let lp = logits.data, lsep = lse.pointer
         let c = dy / Float(counted)
         pool.parallelRanges(n, minimum: max(1, Tape.elementsPerTask / max(vocab, 1))) { rows in
-            for r in rows where labels[r] != Int32(Tape.ignoredLabel) {
+            for r in rows {
                 let row = lp + r &* vocab, gr = g + r &* vocab
+                if labels[r] == Int32(Tape.ignoredLabel) {
+                    if fresh { gr.initialize(repeating: 0, count: vocab) }
+                    continue
+                }
                 let l = SIMD16<Float>(repeating: lsep[r]), vc = SIMD16<Float>(repeating: c)
                 var j = 0
                 while j &+ 16 <= vocab {
-                    var gv = loadVector(gr + j)
-                    gv.addProduct(vc, exp16(loadVector(row + j) - l))
-                    storeVector(gv, gr + j)
+                    let e = vc * exp16(loadVector(row + j) - l)
+                    storeVector(fresh ? e : loadVector(gr + j) + e, gr + j)
                     j &+= 16
                 }
-                while j < vocab { gr[j] += c * expf(row[j] - lsep[r]); j &+= 1 }
+                while j < vocab {
+                    let e = c * expf(row[j] - lsep[r])
+                    gr[j] = fresh ? e : gr[j] + e
+                    j &+= 1
+                }
                 gr[Int(labels[r])] -= c
             }
         }

@@ -15,8 +15,12 @@ extension Tape {
         if m <= 0 || n <= 0 { return }
         let work = m &* n &* max(k, 1)
         guard pool.threadCount > 1, work >= Tape.splitMatmulWork else {
-            BLAS.sgemm(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, transposeB: transposeB,
-                       beta: beta, c: c, ldc: ldc, transposeA: transposeA)
+            // Single-threaded too: a product OpenBLAS split over its own threads would leave its
+            // worker spinning beside our pool's next job.
+            withSingleThreadedBLAS {
+                BLAS.sgemm(m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, transposeB: transposeB,
+                           beta: beta, c: c, ldc: ldc, transposeA: transposeA)
+            }
             return
         }
         withSingleThreadedBLAS {
