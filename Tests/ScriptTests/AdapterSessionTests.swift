@@ -64,6 +64,16 @@ final class AdapterSessionTests: XCTestCase {
         XCTAssertNotEqual(adapterAnswer, baseAnswer)
         XCTAssertEqual(answer(), adapterAnswer, "the cached adapted model answers the same again")
 
+        // export --merge_lora folds the live adapter in before writing; the file answers as an adapted model.
+        let dir = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        run("export --merge_lora true --to_gguf true --quant_method q8_0 --output_dir \(dir)/merged.gguf")
+        XCTAssertTrue(output.lines.contains { $0.hasPrefix("merged adapter random before export (q4_1 base: dequantized, merged, kept f32)") }, output.text)
+        XCTAssertTrue(output.lines.contains { $0.hasPrefix("wrote \(dir)/merged.gguf (q8_0, ") }, output.text)
+        run("load model \(dir)/merged.gguf as exported")
+        XCTAssertNotEqual(answer(), baseAnswer)
+        run("use model base\nuse adapter mine")
+
         run("use base")
         XCTAssertEqual(answer(), baseAnswer)
 
