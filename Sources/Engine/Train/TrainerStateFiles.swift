@@ -92,9 +92,7 @@ enum OptimizerStateFile {
                     throw FileError(path: path, problem: "optimizer state \(name) has shape \(info.shape) \(info.dtype), expected \(p.variable.shape) F32")
                 }
                 let raw = try file.rawBytes(name)
-                target.withMemoryRebound(to: UInt8.self, capacity: raw.count) { dst in
-                    raw.copyBytes(to: UnsafeMutableRawBufferPointer(start: dst, count: raw.count))
-                }
+                UnsafeMutableRawBufferPointer(start: UnsafeMutableRawPointer(target), count: raw.count).copyMemory(from: raw)
             }
         }
         optimizer.stepCount = step

@@ -11,6 +11,9 @@ extension EngineSessionBackend {
         }
         let model = try loaded(handle)
         let a = request.arguments
+        if a.bool("streaming") == true, (a.int("max_steps") ?? -1) <= 0 {
+            throw BackendError.failed("streaming needs --max_steps: a streamed dataset has no length to count epochs by")
+        }
         let (train, validation) = try trainingData(request)
         var fine = FineTuningRequest(method: try Self.tuner(a), options: try Self.trainingOptions(a))
         fine.pretraining = command == .pt || a.bool("use_chat_template") == false
@@ -59,6 +62,10 @@ extension EngineSessionBackend {
         }
         report.append(line)
         if let e = result.lastEvalLoss { report.append(String(format: "eval loss %.4f on %d samples", e, result.evalSamples)) }
+        let malformed = train.droppedRows + (validation?.droppedRows ?? [])
+        if let first = malformed.first {
+            report.append("\(malformed.count) malformed rows were left out (strict false); the first: \(first)")
+        }
         if !result.deletedRows.isEmpty {
             report.append("\(result.deletedRows.count) rows longer than max_length were left out (truncation_strategy delete)")
         }
