@@ -84,9 +84,10 @@ public enum FineTuning {
             }
         case .lora(let config):
             if let checkpoint = options.resumeFrom {
-                trainable = try TrainableLlama(lora: base, adapter: PEFTAdapterFiles.read(directory: checkpoint, for: base))
+                trainable = try TrainableLlama(lora: base, adapter: PEFTAdapterFiles.read(directory: checkpoint, for: base),
+                                            seed: options.seed)
             } else if let existing = request.continueFrom {
-                trainable = try TrainableLlama(lora: base, adapter: existing)
+                trainable = try TrainableLlama(lora: base, adapter: existing, seed: options.seed)
             } else {
                 trainable = try TrainableLlama(lora: base, config: config, seed: options.seed)
             }
