@@ -119,24 +119,8 @@ public enum CalibratedQuantization {
             if t.shape.count == 1 { tensors[t.name] = t; continue }
             tensors[t.name] = ModelQuantization.convert(t, to: ModelQuantization.type(for: embeddingType, rowLength: t.rowLength))
         }
-        func vector(_ name: String, _ v: [Float]?) { if let v { tensors[name] = .float32(name: name, shape: [v.count], values: v) } }
-        func linear(_ name: String, _ l: Linear) {
-            tensors[name + ".weight"] = l.weight.renamed(name + ".weight")
-            vector(name + ".bias", l.bias)
-        }
         for (i, l) in layers.enumerated() {
-            let p = "model.layers.\(i)."
-            vector(p + "input_layernorm.weight", l.attentionNorm)
-            linear(p + "self_attn.q_proj", l.q)
-            linear(p + "self_attn.k_proj", l.k)
-            linear(p + "self_attn.v_proj", l.v)
-            linear(p + "self_attn.o_proj", l.o)
-            vector(p + "self_attn.q_norm.weight", l.qNorm)
-            vector(p + "self_attn.k_norm.weight", l.kNorm)
-            vector(p + "post_attention_layernorm.weight", l.mlpNorm)
-            linear(p + "mlp.gate_proj", l.gate)
-            linear(p + "mlp.up_proj", l.up)
-            linear(p + "mlp.down_proj", l.down)
+            for t in LlamaModel.namedWeights(of: l, index: i) { tensors[t.name] = t }
         }
         return try LlamaModel(config: model.config, ropeStyle: model.rope.style) { tensors[$0] }
     }

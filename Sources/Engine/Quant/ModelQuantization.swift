@@ -49,29 +49,34 @@ extension LlamaModel {
     /// Every weight under its HF name, as it is held (norm vectors and biases as f32).
     public var namedWeights: [RawTensor] {
         var out: [RawTensor] = [embedding.renamed("model.embed_tokens.weight")]
+        for (i, l) in layers.enumerated() { out += LlamaModel.namedWeights(of: l, index: i) }
+        out.append(.float32(name: "model.norm.weight", shape: [finalNorm.count], values: finalNorm))
+        if !config.tieWordEmbeddings && output.weight.bytes.baseAddress != embedding.bytes.baseAddress {
+            out.append(output.weight.renamed("lm_head.weight"))
+        }
+        return out
+    }
+
+    /// Decoder layer `i`'s tensors under their HF names, in HF's order.
+    static func namedWeights(of l: DecoderLayer, index i: Int) -> [RawTensor] {
+        var out: [RawTensor] = []
         func vector(_ name: String, _ v: [Float]?) { if let v { out.append(.float32(name: name, shape: [v.count], values: v)) } }
         func linear(_ name: String, _ l: Linear) {
             out.append(l.weight.renamed(name + ".weight"))
             vector(name + ".bias", l.bias)
         }
-        for (i, l) in layers.enumerated() {
-            let p = "model.layers.\(i)."
-            vector(p + "input_layernorm.weight", l.attentionNorm)
-            linear(p + "self_attn.q_proj", l.q)
-            linear(p + "self_attn.k_proj", l.k)
-            linear(p + "self_attn.v_proj", l.v)
-            linear(p + "self_attn.o_proj", l.o)
-            vector(p + "self_attn.q_norm.weight", l.qNorm)
-            vector(p + "self_attn.k_norm.weight", l.kNorm)
-            vector(p + "post_attention_layernorm.weight", l.mlpNorm)
-            linear(p + "mlp.gate_proj", l.gate)
-            linear(p + "mlp.up_proj", l.up)
-            linear(p + "mlp.down_proj", l.down)
-        }
-        vector("model.norm.weight", finalNorm)
-        if !config.tieWordEmbeddings && output.weight.bytes.baseAddress != embedding.bytes.baseAddress {
-            out.append(output.weight.renamed("lm_head.weight"))
-        }
+        let p = "model.layers.\(i)."
+        vector(p + "input_layernorm.weight", l.attentionNorm)
+        linear(p + "self_attn.q_proj", l.q)
+        linear(p + "self_attn.k_proj", l.k)
+        linear(p + "self_attn.v_proj", l.v)
+        linear(p + "self_attn.o_proj", l.o)
+        vector(p + "self_attn.q_norm.weight", l.qNorm)
+        vector(p + "self_attn.k_norm.weight", l.kNorm)
+        vector(p + "post_attention_layernorm.weight", l.mlpNorm)
+        linear(p + "mlp.gate_proj", l.gate)
+        linear(p + "mlp.up_proj", l.up)
+        linear(p + "mlp.down_proj", l.down)
         return out
     }
 
