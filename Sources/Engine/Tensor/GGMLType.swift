@@ -50,6 +50,12 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
 
     public var isQuantized: Bool { blockSize > 1 }
 
+    /// Raw values from `engineOnlyBase` on are formats tune keeps in memory (bitsandbytes,
+    /// fp8, HQQ layouts) that GGUF has no number for: the GGUF reader rejects them and the
+    /// GGUF writer refuses to store them.
+    public static let engineOnlyBase: UInt32 = 1000
+    public var isGGUFType: Bool { rawValue < GGMLType.engineOnlyBase }
+
     /// The lower-case name GGUF tools use (`q4_k`, `f16`, ...).
     public var name: String {
         switch self {

@@ -97,7 +97,7 @@ extension ArgumentRegistry {
 
     /// GGUF block formats tune can write (`export --quant_method q4_k`), named as llama.cpp names them.
     static let ggufQuantTypes: [String] = GGMLType.allCases
-        .filter { $0 != .q8_1 && $0 != .q8_K }.map(\.name)
+        .filter { $0.isGGUFType && $0 != .q8_1 && $0 != .q8_K }.map(\.name)
 
     static let quantizationArguments: [ArgumentSpec] = {
         let s = RegistrySection("Quantization Arguments", .base)

@@ -9,8 +9,8 @@ extension EngineSessionBackend {
     static let heldOutText: String? = try? String(contentsOfFile: "/usr/share/common-licenses/GPL-3", encoding: .utf8)
 
     static func ggufType(_ a: ResolvedArguments) throws -> GGMLType {
-        guard let name = a.string("quant_method"), let type = GGMLType(name: name), type != .q8_1, type != .q8_K else {
-            throw BackendError.failed("quant_method must be a GGUF type (\(GGMLType.allCases.filter { $0 != .q8_1 && $0 != .q8_K }.map(\.name).joined(separator: ", ")))")
+        guard let name = a.string("quant_method"), let type = GGMLType(name: name), type.isGGUFType, type != .q8_1, type != .q8_K else {
+            throw BackendError.failed("quant_method must be a GGUF type (\(GGMLType.allCases.filter { $0.isGGUFType && $0 != .q8_1 && $0 != .q8_K }.map(\.name).joined(separator: ", ")))")
         }
         return type
     }

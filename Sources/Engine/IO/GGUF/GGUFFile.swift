@@ -118,7 +118,7 @@ public final class GGUFFile: @unchecked Sendable {
                 ne.append(n)
             }
             let rawType = try r.read(UInt32.self, "type of '\(name)'")
-            guard let type = GGMLType(rawValue: rawType) else {
+            guard let type = GGMLType(rawValue: rawType), type.isGGUFType else {
                 throw fail(.unknownTensorType, "tensor '\(name)' has unknown type \(rawType)")
             }
             guard ne[0] % type.blockSize == 0 else {

@@ -64,6 +64,9 @@ public struct GGUFWriter {
         guard (1 ... GGUFFile.maxDimensions).contains(shape.count), shape.allSatisfy({ $0 > 0 }) else {
             throw invalid("tensor '\(name)' shape \(shape) must have 1 to 4 positive dimensions")
         }
+        guard type.isGGUFType else {
+            throw invalid("tensor '\(name)' is in \(type), a format tune keeps only in memory; GGUF has no type for it")
+        }
         let ne = Array(shape.reversed())
         guard ne[0] % type.blockSize == 0 else {
             throw invalid("tensor '\(name)' row length \(ne[0]) is not a multiple of \(type)'s block size \(type.blockSize)")
