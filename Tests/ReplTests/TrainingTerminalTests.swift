@@ -12,6 +12,11 @@ final class TrainingTerminalTests: XCTestCase {
         defer { try? FileManager.default.removeItem(atPath: home) }
         let out = home + "/output"
         let prompt = "tune[SmolLM2-135M-Instruct]>"
+        // With an adapter live the prompt names it too: tune[SmolLM2-135M-Instruct+checkpoint-2]>.
+        func isPrompt(_ line: String?) -> Bool {
+            guard let line else { return false }
+            return line.hasPrefix("tune[SmolLM2-135M-Instruct") && line.hasSuffix("]>")
+        }
         let term = try TmuxTerminal(command: try TuneBinary.url.path,
                                     environment: ["HOME": home, "TERM": "xterm", "MODELSCOPE_CACHE": TuneBinary.modelCache])
         term.waitForLastLine("tune>")
@@ -35,7 +40,7 @@ final class TrainingTerminalTests: XCTestCase {
         let shape = #"^sft [1-6]/6 \[[# ]{24}\] epoch [0-9.e-]+ loss [0-9.e-]+ lr [0-9.e-]+ tokens/s [0-9.e+]+ elapsed (\d+m )?\d+s eta (\d+m )?\d+s$"#
         XCTAssertNotNil(progress.range(of: shape, options: .regularExpression), progress)
 
-        guard term.wait("the prompt after Ctrl-C", seconds: 60, { $0.last == prompt }) else { return }
+        guard term.wait("the prompt after Ctrl-C", seconds: 60, { isPrompt($0.last) }) else { return }
         let stopped = term.lines
         XCTAssertTrue(stopped.contains { $0.hasPrefix("stopped ") && $0.contains("/6 steps") }, stopped.joined(separator: "\n"))
         XCTAssertTrue(stopped.contains { $0.hasPrefix("stopped at the step boundary; type continue to go on from the checkpoint") })
@@ -46,21 +51,22 @@ final class TrainingTerminalTests: XCTestCase {
         XCTAssertTrue(checkpoint.hasPrefix(out + "/v0-"), checkpoint)
         XCTAssertTrue(FileManager.default.fileExists(atPath: checkpoint + "/adapter_model.safetensors"))
         XCTAssertTrue(stopped.contains("adapter checkpoint-\(step) is now live"), stopped.joined(separator: "\n"))
+        XCTAssertEqual(stopped.last, "tune[SmolLM2-135M-Instruct+checkpoint-\(step)]>", "the partial adapter is live")
 
         // The partial adapter answers.
         Thread.sleep(forTimeInterval: 0.2)
         try term.type("ask --max_new_tokens 12 --temperature 0 'Who are you?'")
         try term.press("Enter")
         guard term.wait("an answer", seconds: 30, { lines in
-            guard lines.last == prompt, let asked = lines.lastIndex(where: { $0.hasSuffix("ask --max_new_tokens 12 --temperature 0 'Who are you?'") })
+            guard isPrompt(lines.last), let asked = lines.lastIndex(where: { $0.hasSuffix("ask --max_new_tokens 12 --temperature 0 'Who are you?'") })
             else { return false }
-            return lines[(asked + 1)...].contains { !$0.isEmpty && !$0.contains("error") && $0 != prompt }
+            return lines[(asked + 1)...].contains { !$0.isEmpty && !$0.contains("error") && !isPrompt($0) }
         }) else { return }
 
         Thread.sleep(forTimeInterval: 0.2)
         try term.type("continue")
         try term.press("Enter")
-        guard term.wait("the continued run", seconds: 90, { $0.contains { $0.hasPrefix("trained 6/6 steps") } && $0.last == prompt })
+        guard term.wait("the continued run", seconds: 90, { $0.contains { $0.hasPrefix("trained 6/6 steps") } && isPrompt($0.last) })
         else { return }
         XCTAssertTrue(term.lines.contains("continuing sft from \(checkpoint) (step \(step) of 6)"), term.screen)
         XCTAssertTrue(term.lines.contains { $0.hasPrefix("checkpoint: \(out)/v1-") && $0.hasSuffix("/checkpoint-6") }, term.screen)

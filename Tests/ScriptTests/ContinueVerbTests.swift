@@ -24,8 +24,10 @@ final class ContinueVerbTests: XCTestCase {
             sft --max_steps 6 --lora_rank 4 --output_dir out
             set lora_rank 16
             load model other.gguf
-            continue
             """), 0, h.output.errors.description)
+        // The continued run is stopped again, later on.
+        h.backend.trainingState = TrainingRunState(globalStep: 4, maxSteps: 6, stopped: true, lastCheckpoint: "out/v1-x/checkpoint-4")
+        XCTAssertEqual(h.run("continue"), 0, h.output.errors.description)
         XCTAssertEqual(h.backend.requests.count, 2)
         let (first, second) = (h.backend.requests[0], h.backend.requests[1])
         XCTAssertEqual(second.kind, .swift(.sft))
@@ -38,8 +40,7 @@ final class ContinueVerbTests: XCTestCase {
         XCTAssertTrue(h.output.lines.contains("continuing sft from out/v0-x/checkpoint-2 (step 2 of 6)"), h.output.text)
         XCTAssertFalse(h.session.record.contains("continue"), "save replays the sft, which then runs every step")
 
-        // A second stop: continue goes on from the newer checkpoint.
-        h.backend.trainingState = TrainingRunState(globalStep: 4, maxSteps: 6, stopped: true, lastCheckpoint: "out/v1-x/checkpoint-4")
+        // A second continue goes on from where the continued run stopped.
         XCTAssertEqual(h.run("continue"), 0, h.output.errors.description)
         XCTAssertEqual(h.backend.requests.last?.arguments.string("resume_from_checkpoint"), "out/v1-x/checkpoint-4")
     }
