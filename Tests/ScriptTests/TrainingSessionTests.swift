@@ -148,6 +148,11 @@ final class TrainingSessionTests: XCTestCase {
         XCTAssertEqual(run("continue"), 1)
         XCTAssertTrue(output.errors.last?.description.contains("there is nothing to continue: the last sft run already finished all its 6 steps") == true,
                       output.errors.description)
+
+        // lazy_tokenize reaches the engine; with packing it is refused, as ms-swift refuses it.
+        XCTAssertEqual(run("sft --dataset \(data) --lazy_tokenize true --packing true --max_length 64 --max_steps 1 --output_dir \(out)"), 1)
+        XCTAssertTrue(output.errors.last?.description.contains("packing and lazy_tokenize cannot be used together (as in ms-swift)") == true,
+                      output.errors.description)
     }
 
     private func lastLine(_ path: String) throws -> [String: Any] {
