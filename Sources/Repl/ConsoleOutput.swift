@@ -50,19 +50,7 @@ final class ConsoleOutput: SessionOutput {
     }
 
     func progress(_ event: ProgressEvent) {
-        // An event with no count yet is a message ("fetching ..."): print it as it is.
-        var text = event.total == nil && event.completed == 0 ? event.task : event.task + " " + String(event.completed)
-        if let total = event.total, total > 0 {
-            text += "/\(total)"
-            if isTerminal {
-                let width = 24
-                let filled = min(width, max(0, event.completed * width / total))
-                text += " [" + String(repeating: "#", count: filled) + String(repeating: " ", count: width - filled) + "]"
-            }
-        }
-        for key in event.metrics.keys.sorted() {
-            text += String(format: " %@ %.4g", key, event.metrics[key]!)
-        }
+        let text = ProgressText.line(event, bar: isTerminal)
         if isTerminal {
             write("\r\u{1B}[K" + text, to: stdout)
             progressShown = true

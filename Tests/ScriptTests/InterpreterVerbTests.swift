@@ -49,7 +49,7 @@ final class InterpreterVerbTests: XCTestCase {
         for heading in ["Arguments:", "Models, adapters, datasets:", "Generation:", "ms-swift commands:", "Session:"] {
             XCTAssertTrue(h.output.lines.contains(heading), heading)
         }
-        XCTAssertTrue(h.output.lines.contains("  pt sft rlhf infer deploy app eval export sample merge-lora web-ui rollout merge quantize"))
+        XCTAssertTrue(h.output.lines.contains("  pt sft rlhf infer deploy app eval export sample merge-lora web-ui rollout merge quantize continue"))
     }
 
     func testLoadUseAndUnloadObjects() {

@@ -50,6 +50,8 @@ final class FakeBackend: EngineBackend {
     var outputDir: String?
     /// Raise the cancel flag after this many streamed pieces (simulates Ctrl-C mid-answer).
     var cancelAfterPieces: Int?
+    /// Where an sft run says it ended (for `continue`).
+    var trainingState: TrainingRunState?
 
     var engineDescription: [String] { ["engine: fake", "BLAS core: none"] }
 
@@ -116,7 +118,7 @@ final class FakeBackend: EngineBackend {
         switch request.kind {
         case .swift(.sft):
             return CommandOutcome(report: ["trained"], adapter: AdapterHandle(id: id("a"), path: "out/checkpoint-2", summary: "new"),
-                                  outputDir: outputDir)
+                                  outputDir: outputDir, training: trainingState)
         case .merge:
             return CommandOutcome(report: ["merged"], model: ModelHandle(id: id("m"), path: "out/merged", summary: "merged"))
         default:

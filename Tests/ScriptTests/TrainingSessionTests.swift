@@ -78,4 +78,86 @@ final class TrainingSessionTests: XCTestCase {
         run("sft --dataset swift/self-cognition#16 --max_steps 3 --per_device_train_batch_size 4 --gradient_accumulation_steps 1 --output_dir \(out) --resume_from_checkpoint last")
         XCTAssertTrue(output.lines.contains { $0.contains("trained 3/3 steps") }, output.lines.suffix(8).description)
     }
+
+    /// Ctrl-C (the raised flag) then `continue`: the run goes on from its checkpoint to the
+    /// planned steps with the same arguments; then there is nothing left to continue. Rows
+    /// `strict false` drops (an empty conversation, a row longer than max_length) are counted in the
+    /// report and in logging.jsonl's summary line as `dropped_rows`.
+    func testContinueFinishesAStoppedRunAndDroppedRowsAreLogged() throws {
+        let model = try AdapterSessionTests.defaultModel()
+        let out = NSTemporaryDirectory() + "tune-continue-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let data = out + "/data.jsonl"
+        var rows = (1...5).map { #"{"messages": [{"role": "user", "content": "Question \#($0)?"}, {"role": "assistant", "content": "Answer \#($0)."}]}"# }
+        rows.insert(#"{"messages": []}"#, at: 2)
+        rows.insert(#"{"messages": [{"role": "user", "content": "Tell a long story."}, {"role": "assistant", "content": "\#(String(repeating: "once upon a time ", count: 40))"}]}"#, at: 4)
+        try (rows.joined(separator: "\n") + "\n").write(toFile: data, atomically: true, encoding: .utf8)
+
+        let output = RecordingOutput()
+        let interpreter = Interpreter(backend: EngineSessionBackend(), output: output, interactive: false)
+        func run(_ text: String) -> Int { interpreter.runScript(text, file: "c.tune") }
+        XCTAssertEqual(run("load model \(model)"), 0)
+        XCTAssertEqual(run("continue"), 1)
+        XCTAssertEqual(output.errors.last?.description, "c.tune:1:1: error: there is nothing to continue: no sft or pt has run in this session yet")
+
+        let flag = interpreter.cancel
+        let watcher = Thread {
+            for _ in 0..<6000 {
+                let dirs = (try? FileManager.default.contentsOfDirectory(atPath: out)) ?? []
+                if let v0 = dirs.first(where: { $0.hasPrefix("v0-") }),
+                   let text = try? String(contentsOfFile: out + "/" + v0 + "/logging.jsonl", encoding: .utf8), !text.isEmpty {
+                    flag.raise()
+                    return
+                }
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+        }
+        watcher.start()
+        XCTAssertEqual(run("""
+            sft --dataset \(data) --max_steps 6 --per_device_train_batch_size 1 --gradient_accumulation_steps 1 \
+                --max_length 64 --logging_steps 1 --learning_rate 1e-3 --report_to none --output_dir \(out)
+            """), 0, output.errors.description)
+        let stopped = try XCTUnwrap(output.lines.first { $0.hasPrefix("stopped ") }, output.text)
+        XCTAssertFalse(stopped.contains("6/6"), stopped)
+        XCTAssertTrue(output.lines.contains { $0.hasPrefix("stopped at the step boundary; type continue to go on from the checkpoint") }, output.text)
+        XCTAssertTrue(output.lines.contains { $0.hasPrefix("2 rows were left out (strict false): 1 malformed, 1 longer than max_length or not tokenizable; the first: \(data):3: ") },
+                      output.text)
+        let checkpoint = try XCTUnwrap(output.lines.first { $0.hasPrefix("checkpoint: ") }).dropFirst("checkpoint: ".count)
+        let v0 = (checkpoint as NSString).deletingLastPathComponent
+        let summary0 = try lastLine(v0 + "/logging.jsonl")
+        XCTAssertEqual(summary0["dropped_rows"] as? Int, 2)
+        XCTAssertNotNil(interpreter.session.adapter, "the partial adapter is live")
+
+        output.lines = []
+        XCTAssertEqual(run("continue"), 0, output.errors.description)
+        let step = Int(checkpoint.split(separator: "-").last!)!
+        XCTAssertEqual(output.lines.first, "continuing sft from \(checkpoint) (step \(step) of 6)")
+        XCTAssertTrue(output.lines.contains { $0.hasPrefix("trained 6/6 steps") }, output.text)
+        let runs = try FileManager.default.contentsOfDirectory(atPath: out).filter { $0.hasPrefix("v1-") }
+        XCTAssertEqual(runs.count, 1)
+        let v1 = out + "/" + runs[0]
+        let lines = try String(contentsOfFile: v1 + "/logging.jsonl", encoding: .utf8).split(separator: "\n")
+        let firstStep = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        XCTAssertEqual(firstStep["global_step/max_steps"] as? String, "\(step + 1)/6", "the continued run starts after the checkpoint")
+        XCTAssertEqual(try lastLine(v1 + "/logging.jsonl")["dropped_rows"] as? Int, 2)
+        let args = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: v1 + "/args.json"))) as? [String: Any])
+        XCTAssertEqual(args["resume_from_checkpoint"] as? String, String(checkpoint))
+        XCTAssertEqual(args["max_length"] as? Int, 64)
+
+        XCTAssertEqual(run("continue"), 1)
+        XCTAssertTrue(output.errors.last?.description.contains("there is nothing to continue: the last sft run already finished all its 6 steps") == true,
+                      output.errors.description)
+
+        // lazy_tokenize reaches the engine; with packing it is refused, as ms-swift refuses it.
+        XCTAssertEqual(run("sft --dataset \(data) --lazy_tokenize true --packing true --max_length 64 --max_steps 1 --output_dir \(out)"), 1)
+        XCTAssertTrue(output.errors.last?.description.contains("packing and lazy_tokenize cannot be used together (as in ms-swift)") == true,
+                      output.errors.description)
+    }
+
+    private func lastLine(_ path: String) throws -> [String: Any] {
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        let last = try XCTUnwrap(text.split(separator: "\n").last)
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any])
+    }
 }

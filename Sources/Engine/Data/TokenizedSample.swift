@@ -57,6 +57,17 @@ public struct SampleEncoder {
 
     /// The sample, or nil when it is longer than `max_length` and the strategy is `delete`.
     public func encode(_ conversation: Conversation) throws -> TokenizedSample? {
+        if case .sample(let s) = try encodeChecked(conversation) { return s }
+        return nil
+    }
+
+    /// What a row gives: a sample, or the length that `delete` refuses.
+    enum Encoded {
+        case sample(TokenizedSample)
+        case tooLong(tokens: Int)
+    }
+
+    func encodeChecked(_ conversation: Conversation) throws -> Encoded {
         var ids: [Int], carries: [Bool]
         if useChatTemplate {
             let t = try model.trainingTokens(conversation.messages, system: system, lossScale: lossScale)
@@ -67,12 +78,37 @@ public struct SampleEncoder {
         }
         if let max = maxLength, ids.count > max {
             switch truncation {
-            case .delete: return nil
+            case .delete: return .tooLong(tokens: ids.count)
             case .left: ids = Array(ids.suffix(max)); carries = Array(carries.suffix(max))
             case .right: ids = Array(ids.prefix(max)); carries = Array(carries.prefix(max))
             }
         }
-        return TokenizedSample(ids: ids, labels: zip(ids, carries).map { $1 ? $0 : TokenizedSample.ignoreIndex })
+        return .sample(TokenizedSample(ids: ids, labels: zip(ids, carries).map { $1 ? $0 : TokenizedSample.ignoreIndex }))
+    }
+
+    /// A row as `strict` decides: its sample, or (strict false) why it is left out. With strict
+    /// true a row longer than `max_length` under `delete`, or one that cannot be tokenized, is
+    /// an error naming its file and line (as ms-swift raises unless `strict` is false).
+    public func encode(_ row: Conversation, strict: Bool) throws -> RowEncoding {
+        let encoded: Encoded
+        do {
+            encoded = try encodeChecked(row)
+        } catch {
+            let reason = "cannot be tokenized: \(error)"
+            if strict { throw DatasetError(file: row.file, line: row.line, problem: reason + " (strict false leaves such rows out)") }
+            return .dropped(DroppedRow(file: row.file, line: row.line, reason: reason))
+        }
+        switch encoded {
+        case .sample(let s):
+            return .sample(s)
+        case .tooLong(let n):
+            let reason = "longer than max_length \(maxLength ?? 0) tokens (truncation_strategy delete)"
+            if strict {
+                throw DatasetError(file: row.file, line: row.line, problem: "the sample is \(n) tokens, \(reason); raise "
+                    + "max_length, cut it with truncation_strategy left or right, or set strict false to leave such rows out")
+            }
+            return .dropped(DroppedRow(file: row.file, line: row.line, reason: reason))
+        }
     }
 
     /// A reply's span is what `last_round` marks in the conversation cut after that reply, whose
@@ -105,20 +141,30 @@ public struct SampleEncoder {
     }
 }
 
-/// A dataset's samples after tokenizing, with the rows `truncation_strategy delete` left out.
+/// A row after `SampleEncoder.encode(_:strict:)`.
+public enum RowEncoding: Equatable {
+    case sample(TokenizedSample)
+    /// Left out: longer than max_length under `delete`, or not tokenizable (strict false).
+    case dropped(DroppedRow)
+}
+
+/// A dataset's samples after tokenizing, with the rows left out while tokenizing.
 public struct EncodedDataset {
     public var samples: [TokenizedSample]
     public var deletedRows: [DroppedRow]
 }
 
 extension Dataset {
-    /// Tokenizes every row (what ms-swift does up front unless `lazy_tokenize`).
-    public func encodeAll(_ encoder: SampleEncoder) throws -> EncodedDataset {
+    /// Tokenizes every row (what ms-swift does up front unless `lazy_tokenize`). With `strict`
+    /// a row that is too long or cannot be tokenized is an error naming its file and line.
+    public func encodeAll(_ encoder: SampleEncoder, strict: Bool = false) throws -> EncodedDataset {
         var out = EncodedDataset(samples: [], deletedRows: [])
         out.samples.reserveCapacity(rows.count)
         for row in rows {
-            if let s = try encoder.encode(row) { out.samples.append(s) }
-            else { out.deletedRows.append(deletedRow(row, encoder)) }
+            switch try encoder.encode(row, strict: strict) {
+            case .sample(let s): out.samples.append(s)
+            case .dropped(let d): out.deletedRows.append(d)
+            }
         }
         return out
     }
@@ -126,9 +172,5 @@ extension Dataset {
     /// Tokenizes row `index` on demand (`lazy_tokenize`); nil when `delete` leaves it out.
     public func encode(at index: Int, with encoder: SampleEncoder) throws -> TokenizedSample? {
         try encoder.encode(rows[index])
-    }
-
-    private func deletedRow(_ row: Conversation, _ encoder: SampleEncoder) -> DroppedRow {
-        DroppedRow(file: row.file, line: row.line, reason: "longer than max_length \(encoder.maxLength ?? 0) tokens (truncation_strategy delete)")
     }
 }

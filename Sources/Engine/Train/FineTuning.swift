@@ -20,6 +20,11 @@ public struct FineTuningRequest {
     public var system: String?
     /// `packing`: samples packed into rows of up to max_length tokens (attention stays inside each).
     public var packing = false
+    /// `strict`: a row too long for `delete`, or that cannot be tokenized, is an error (naming
+    /// its file and line) instead of being left out and counted.
+    public var strict = false
+    /// `lazy_tokenize`: rows are tokenized when their batch is built, not all before training.
+    public var lazyTokenize = false
     public init(method: Method, options: TrainingOptions) {
         self.method = method
         self.options = options
@@ -41,8 +46,15 @@ public struct FineTuningResult {
     public var outputDirectory: String
     public var trainSamples: Int
     public var evalSamples: Int
-    /// Rows left out by truncation_strategy delete.
+    /// Rows left out while tokenizing (longer than max_length under delete, or not tokenizable).
     public var deletedRows: [DroppedRow]
+    /// Every row left out of the training and validation data: malformed at load time as well
+    /// as `deletedRows` (with lazy_tokenize, of the rows the run reached). logging.jsonl's
+    /// summary line gives their count as `dropped_rows`.
+    public var droppedRows: [DroppedRow]
+    /// How many rows were tokenized: all of them before training, or with lazy_tokenize those
+    /// the run's batches (and evaluations) used.
+    public var tokenizedRows: Int
     public var history: [TrainingRecord]
 }
 
@@ -56,17 +68,40 @@ public enum FineTuning {
         let encoder = SampleEncoder(model: loaded, maxLength: request.maxLength, truncation: request.truncation,
                                     lossScale: request.lossScale, system: request.system,
                                     useChatTemplate: !request.pretraining)
-        let encodedTrain = try train.encodeAll(encoder)
-        let encodedEval = try validation?.encodeAll(encoder)
-        var trainSamples = encodedTrain.samples, evalSamples = encodedEval?.samples ?? []
-        if request.packing {
-            guard let max = request.maxLength else { throw TrainingError("packing needs max_length (the length of a packed row)") }
-            trainSamples = Batcher.pack(trainSamples, maxLength: max)
-            evalSamples = Batcher.pack(evalSamples, maxLength: max)
-        }
-        guard !trainSamples.isEmpty else {
-            let why = encodedTrain.deletedRows.isEmpty ? "" : " (all \(encodedTrain.deletedRows.count) rows are longer than max_length with truncation_strategy delete)"
-            throw TrainingError("there is nothing to train on: \(train.name) gives no samples\(why)")
+        let trainSamples: SampleSource, evalSamples: SampleSource
+        let empty = Dataset(name: "", rows: [], droppedRows: [], isStreaming: false)
+        if request.lazyTokenize {
+            // ms-swift refuses these pairs: packing needs every length before training, and a
+            // streamed dataset is read as it goes already.
+            if request.packing {
+                throw TrainingError("packing and lazy_tokenize cannot be used together (as in ms-swift): packing needs every sample's length before training; set lazy_tokenize false")
+            }
+            if train.isStreaming {
+                throw TrainingError("streaming and lazy_tokenize cannot be used together (as in ms-swift); set lazy_tokenize false")
+            }
+            trainSamples = SampleSource(lazy: train, encoder: encoder, strict: request.strict)
+            evalSamples = SampleSource(lazy: validation ?? empty, encoder: encoder, strict: request.strict)
+        } else {
+            let encodedTrain = try SampleSource.eager(train, encoder: encoder, strict: request.strict)
+            let encodedEval = try SampleSource.eager(validation ?? empty, encoder: encoder, strict: request.strict)
+            if request.packing {
+                guard let max = request.maxLength else { throw TrainingError("packing needs max_length (the length of a packed row)") }
+                func packed(_ source: SampleSource) throws -> SampleSource {
+                    let packs = SampleSource(tokenized: Batcher.pack(try source.samples(at: Array(0..<source.count)), maxLength: max),
+                                             droppedRows: source.droppedRows)
+                    packs.tokenizedRows = source.tokenizedRows
+                    return packs
+                }
+                trainSamples = try packed(encodedTrain)
+                evalSamples = try packed(encodedEval)
+            } else {
+                (trainSamples, evalSamples) = (encodedTrain, encodedEval)
+            }
+            guard !trainSamples.isEmpty else {
+                let deleted = trainSamples.droppedRows.count - train.droppedRows.count
+                let why = deleted == 0 ? "" : " (all \(deleted) rows were left out while tokenizing; the first: \(trainSamples.droppedRows[train.droppedRows.count]))"
+                throw TrainingError("there is nothing to train on: \(train.name) gives no samples\(why)")
+            }
         }
         let base = loaded.model
         var options = request.options
@@ -111,13 +146,16 @@ public enum FineTuning {
             try trainer.resume(from: checkpoint, onlyModel: options.resumeOnlyModel, ignoreDataSkip: options.ignoreDataSkip)
         }
         let outcome = try trainer.run(cancel: cancel, progress: progress)
+        let dropped = trainSamples.droppedRows + evalSamples.droppedRows
         var result = FineTuningResult(adapter: nil, model: nil, cancelled: outcome.ending == .cancelled,
                                       globalStep: outcome.globalStep, maxSteps: trainer.plan.maxSteps,
                                       trainLoss: outcome.trainLoss, lastEvalLoss: outcome.lastEvalLoss,
                                       lastCheckpoint: outcome.lastCheckpoint, bestCheckpoint: outcome.bestCheckpoint,
                                       outputDirectory: options.outputDirectory, trainSamples: trainSamples.count,
                                       evalSamples: evalSamples.count,
-                                      deletedRows: encodedTrain.deletedRows + (encodedEval?.deletedRows ?? []),
+                                      deletedRows: Array(trainSamples.droppedRows.dropFirst(train.droppedRows.count))
+                                          + evalSamples.droppedRows.dropFirst(validation?.droppedRows.count ?? 0),
+                                      droppedRows: dropped, tokenizedRows: trainSamples.tokenizedRows + evalSamples.tokenizedRows,
                                       history: outcome.history)
         switch request.method {
         case .full: result.model = trainable.exportModel()

@@ -9,8 +9,8 @@ final class Trainer {
     typealias WeightsWriter = (_ directory: String) throws -> Void
 
     let model: TrainableLlama
-    let train: [TokenizedSample]
-    let eval: [TokenizedSample]
+    let train: SampleSource
+    let eval: SampleSource
     let options: TrainingOptions
     let plan: TrainingPlan
     let schedule: LearningRateSchedule
@@ -24,8 +24,15 @@ final class Trainer {
     private var clock = ContinuousClock.now
     private let elapsedBefore: Double = 0
 
+    convenience init(model: TrainableLlama, parameters: [(name: String, parameter: AdamW.Parameter)],
+                     train: [TokenizedSample], eval: [TokenizedSample], options: TrainingOptions,
+                     writeWeights: @escaping WeightsWriter, sinks: [TrainingRecordSink]) throws {
+        try self.init(model: model, parameters: parameters, train: SampleSource(tokenized: train),
+                      eval: SampleSource(tokenized: eval), options: options, writeWeights: writeWeights, sinks: sinks)
+    }
+
     init(model: TrainableLlama, parameters: [(name: String, parameter: AdamW.Parameter)],
-         train: [TokenizedSample], eval: [TokenizedSample], options: TrainingOptions,
+         train: SampleSource, eval: SampleSource, options: TrainingOptions,
          writeWeights: @escaping WeightsWriter, sinks: [TrainingRecordSink]) throws {
         guard !parameters.isEmpty else { throw TrainingError("nothing is trainable: every parameter is frozen") }
         self.model = model
@@ -94,7 +101,10 @@ final class Trainer {
             let step = state.globalStep
             let epoch = plan.epoch(ofStep: step)
             if epoch != orderEpoch { order = plan.order(epoch: epoch); orderEpoch = epoch }
-            let batches = plan.microBatches(step: step, order: order).map { PackedBatch($0.map { train[$0] }) }
+            let batches = try plan.microBatches(step: step, order: order).map { PackedBatch(try train.samples(at: $0)) }
+            if train.isLazy, batches.allSatisfy({ $0.tokens.isEmpty }) {
+                throw TrainingError("every sample of step \(step + 1) was left out while tokenizing (\(train.droppedRows.count) rows so far; the last: \(train.droppedRows.last.map { "\($0)" } ?? "none")); check max_length and the dataset")
+            }
             let counted = batches.reduce(0) { $0 + $1.countedTokens }
             var figures = PassFigures()
             model.isTraining = true
@@ -127,7 +137,7 @@ final class Trainer {
             let last = state.globalStep == plan.maxSteps
             progress(TrainingProgress(phase: .training, step: state.globalStep, maxSteps: plan.maxSteps, epoch: state.epoch,
                                       loss: loss, learningRate: lr, tokensPerSecond: Double(tokensSeen) / max(elapsed - elapsedBefore, 1e-9),
-                                      remainingSeconds: remaining))
+                                      remainingSeconds: remaining, elapsedSeconds: elapsed))
 
             if state.globalStep % options.loggingSteps == 0 || (options.loggingFirstStep && state.globalStep == 1) || last {
                 var r = TrainingRecord(kind: .train, step: state.globalStep, maxSteps: plan.maxSteps, epoch: state.epoch,
@@ -171,6 +181,7 @@ final class Trainer {
         summary.trainLoss = totalSteps == 0 ? nil : totalLoss / Double(totalSteps)
         summary.trainStepsPerSecond = Double(totalSteps) / max(total, 1e-9)
         summary.trainSamplesPerSecond = Double(totalSteps * options.perDeviceTrainBatchSize * options.gradientAccumulationSteps) / max(total, 1e-9)
+        summary.droppedRows = train.droppedRows.count + eval.droppedRows.count
         try emit(summary)
         if options.createCheckpointSymlink {
             if let last = lastCheckpoint { try checkpoints.link("last", to: last) }
@@ -193,9 +204,13 @@ final class Trainer {
         var total = PassFigures()
         let size = max(1, options.perDeviceEvalBatchSize)
         var batches = 0
+        var evaluated = 0
         for first in stride(from: 0, to: eval.count, by: size) {
-            total += model.evaluationPass(PackedBatch(Array(eval[first..<min(first + size, eval.count)])))
+            let samples = try eval.samples(at: Array(first..<min(first + size, eval.count)))
+            guard !samples.isEmpty else { continue }
+            total += model.evaluationPass(PackedBatch(samples))
             batches += 1
+            evaluated += samples.count
         }
         let runtime = seconds(since: start)
         var r = TrainingRecord(kind: .eval, step: state.globalStep, maxSteps: plan.maxSteps, epoch: state.epoch,
@@ -203,7 +218,7 @@ final class Trainer {
         r.loss = total.meanLoss
         if options.accuracyStrategy == .token { r.tokenAccuracy = total.tokenAccuracy } else { r.sequenceAccuracy = total.sequenceAccuracy }
         r.evalRuntime = runtime
-        r.evalSamplesPerSecond = Double(eval.count) / max(runtime, 1e-9)
+        r.evalSamplesPerSecond = Double(evaluated) / max(runtime, 1e-9)
         r.evalStepsPerSecond = Double(batches) / max(runtime, 1e-9)
         try emit(r)
         return ["loss": total.meanLoss, "token_acc": total.tokenAccuracy, "seq_acc": total.sequenceAccuracy]

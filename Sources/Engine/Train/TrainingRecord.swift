@@ -28,6 +28,9 @@ public struct TrainingRecord: Sendable, Equatable {
     public var trainSamplesPerSecond: Double?
     public var trainStepsPerSecond: Double?
     public var trainLoss: Double?
+    /// Summary: rows left out of the training and validation data (malformed with strict
+    /// false, longer than max_length under `delete`, not tokenizable).
+    public var droppedRows: Int?
 
     public init(kind: Kind, step: Int, maxSteps: Int, epoch: Double, elapsedSeconds: Double) {
         self.kind = kind
@@ -87,6 +90,8 @@ public struct TrainingProgress: Sendable {
     public var learningRate: Double?
     public var tokensPerSecond: Double?
     public var remainingSeconds: Double?
+    /// Seconds since the run (or the resumed run) began.
+    public var elapsedSeconds: Double?
 }
 
 /// Receives the run's records as they are made: the log files (logging.jsonl, TensorBoard,

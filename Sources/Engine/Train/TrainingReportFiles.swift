@@ -29,6 +29,7 @@ public final class TrainingReportFiles: TrainingRecordSink {
             e.totalFlos = 0
             e.trainLoss = r.trainLoss
             e.epoch = r.epoch
+            if let d = r.droppedRows { summary.droppedRows = d }
             // The run's totals go to the log only: as curves of one point they say nothing.
             try log.append(e)
             return

@@ -23,6 +23,8 @@ extension EngineSessionBackend {
         fine.lossScale = LossScale(rawValue: scaleName.split(separator: "+").first.map(String.init) ?? "default") ?? .default
         fine.system = a.string("system").flatMap { $0.isEmpty ? nil : $0 }
         fine.packing = a.bool("packing") == true
+        fine.strict = a.bool("strict") == true
+        fine.lazyTokenize = a.bool("lazy_tokenize") == true
         if fine.packing, fine.maxLength == nil { fine.maxLength = model.model.config.maxPositions }
         if let live = request.adapter, case .lora = fine.method, a.string("resume_from_checkpoint") == nil,
            let adapter = adapters[live.id]?.adapter {
@@ -44,14 +46,14 @@ extension EngineSessionBackend {
             if let l = p.loss { metrics["loss"] = l }
             if let lr = p.learningRate { metrics["lr"] = lr }
             if let t = p.tokensPerSecond { metrics["tokens/s"] = t }
-            if let r = p.remainingSeconds { metrics["eta_s"] = r }
             let task: String
             switch p.phase {
             case .training: task = command.rawValue
             case .evaluating: task = "evaluating"
             case .saving: task = "saving checkpoint"
             }
-            progress(ProgressEvent(task: task, completed: p.step, total: p.maxSteps, metrics: metrics))
+            progress(ProgressEvent(task: task, completed: p.step, total: p.maxSteps, metrics: metrics,
+                                   elapsedSeconds: p.elapsedSeconds, remainingSeconds: p.remainingSeconds))
         }
         var report: [String] = []
         let verb = result.cancelled ? "stopped" : "trained"
@@ -62,31 +64,33 @@ extension EngineSessionBackend {
         }
         report.append(line)
         if let e = result.lastEvalLoss { report.append(String(format: "eval loss %.4f on %d samples", e, result.evalSamples)) }
-        let malformed = train.droppedRows + (validation?.droppedRows ?? [])
-        if let first = malformed.first {
-            report.append("\(malformed.count) malformed rows were left out (strict false); the first: \(first)")
-        }
-        if !result.deletedRows.isEmpty {
-            report.append("\(result.deletedRows.count) rows longer than max_length were left out (truncation_strategy delete)")
+        if let first = result.droppedRows.first {
+            let malformed = result.droppedRows.count - result.deletedRows.count
+            let lazily = fine.lazyTokenize ? ", of the rows this run tokenized (lazy_tokenize)" : ""
+            report.append("\(result.droppedRows.count) rows were left out (strict false)\(lazily): \(malformed) malformed, "
+                + "\(result.deletedRows.count) longer than max_length or not tokenizable; the first: \(first)")
         }
         if let c = result.lastCheckpoint { report.append("checkpoint: \(c)") }
         if let b = result.bestCheckpoint, b != result.lastCheckpoint { report.append("best checkpoint: \(b)") }
         report.append("logs: \(run)/logging.jsonl")
-        if result.cancelled { report.append("stopped at the step boundary; continue with: \(command.rawValue) --resume_from_checkpoint last") }
+        if result.cancelled { report.append("stopped at the step boundary; type continue to go on from the checkpoint (in a new session: \(command.rawValue) ... --resume_from_checkpoint last)") }
+        let state = TrainingRunState(globalStep: result.globalStep, maxSteps: result.maxSteps, stopped: result.cancelled,
+                                     lastCheckpoint: result.lastCheckpoint)
 
         if let adapter = result.adapter {
             let name = result.lastCheckpoint ?? run
             let h = registerAdapter(adapter, modelId: handle.id, path: name)
-            return CommandOutcome(report: report, adapter: h, outputDir: run)
+            return CommandOutcome(report: report, adapter: h, outputDir: run, training: state)
         }
         if let trained = result.model {
             let live = Engine.LoadedModel(replacingModelOf: model, with: trained)
             let id = nextHandleId()
             register(live, id: id)
             let name = ((handle.path as NSString).lastPathComponent as NSString).deletingPathExtension + "-sft"
-            return CommandOutcome(report: report, model: ModelHandle(id: id, path: name, summary: Self.summary(live)), outputDir: run)
+            return CommandOutcome(report: report, model: ModelHandle(id: id, path: name, summary: Self.summary(live)), outputDir: run,
+                                  training: state)
         }
-        return CommandOutcome(report: report, outputDir: run)
+        return CommandOutcome(report: report, outputDir: run, training: state)
     }
 
     static func duration(_ s: Double) -> String {

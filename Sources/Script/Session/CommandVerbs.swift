@@ -10,6 +10,10 @@ let commandVerbs: [Verb] = Command.allCases.map { command in
     Verb(name: "quantize", group: .commands, usage: "quantize --quant_method METHOD [--NAME VALUE...]   (export's arguments)",
          summary: "Quantize the live model in memory (e.g. --quant_method q4_k); the result becomes live.",
          changesSession: true, handler: { try runCommand($0, kind: .quantize, command: .export) }),
+    // Not recorded for `save`: the replayed sft is not stopped, so it already runs every step.
+    Verb(name: "continue", group: .commands, usage: "continue",
+         summary: "Go on with the session's last sft/pt run from its last checkpoint (after Ctrl-C stopped it).",
+         handler: runContinue),
 ]
 
 private let commandSummaries: [Command: String] = [
@@ -51,6 +55,37 @@ private func runCommand(_ call: VerbCall, kind: CommandKind, command: Command) t
     var flags = fileValues
     for (name, value) in parsed.values { flags[name] = value }
     let args = call.interpreter.resolved(for: command, flags: flags)
+    try runResolved(call, kind: kind, command: command, arguments: args, modelGiven: flags["model"] != nil)
+}
+
+/// `continue`: the last training run again, with the same arguments, from its last checkpoint.
+private func runContinue(_ call: VerbCall) throws {
+    try call.requireNoWords()
+    guard let last = call.session.lastTraining else {
+        throw call.error("there is nothing to continue: no sft or pt has run in this session yet")
+    }
+    var args = last.arguments
+    if let state = last.state {
+        let verb = last.command.rawValue
+        guard state.stopped, state.globalStep < state.maxSteps else {
+            throw call.error("there is nothing to continue: the last \(verb) run already finished all its \(state.maxSteps) steps"
+                + (state.lastCheckpoint.map { " (checkpoint \($0))" } ?? "")
+                + "; to train further, run \(verb) again (with --resume_from_checkpoint and a larger --max_steps to go on from it)")
+        }
+        guard let checkpoint = state.lastCheckpoint else {
+            throw call.error("the last \(verb) run stopped at step \(state.globalStep) of \(state.maxSteps) but wrote no checkpoint to go on from")
+        }
+        call.print("continuing \(verb) from \(checkpoint) (step \(state.globalStep) of \(state.maxSteps))")
+        args.explicit["resume_from_checkpoint"] = .string(checkpoint)
+    }
+    try runResolved(call, kind: .swift(last.command), command: last.command, arguments: args, modelGiven: false, continuing: last)
+}
+
+/// A command with its arguments resolved. `continuing` is the training run `continue` goes on
+/// with: its model and datasets, not what is live now.
+private func runResolved(_ call: VerbCall, kind: CommandKind, command: Command, arguments args: ResolvedArguments,
+                         modelGiven: Bool, continuing: Session.TrainingRun? = nil) throws {
+    let isTraining = kind == .swift(.sft) || kind == .swift(.pt)
     if kind == .merge {
         _ = try call.requireModel()
         guard call.session.adapter != nil else {
@@ -62,7 +97,7 @@ private func runCommand(_ call: VerbCall, kind: CommandKind, command: Command) t
     }
     let session = call.session
     if kind == .swift(.infer), args.strings("val_dataset")?.isEmpty != false, args.bool("load_data_args") != true {
-        try interactiveInfer(call, arguments: args, modelGiven: flags["model"] != nil)
+        try interactiveInfer(call, arguments: args, modelGiven: modelGiven)
         return
     }
     if call.checkOnly {
@@ -71,6 +106,10 @@ private func runCommand(_ call: VerbCall, kind: CommandKind, command: Command) t
             let name = session.defaultName(for: "trained")
             session.adapters.append(.init(name: name, handle: AdapterHandle(id: -1, path: name, summary: "")))
             session.liveAdapter = name
+            if isTraining {
+                session.lastTraining = Session.TrainingRun(command: command, arguments: args, model: session.model?.handle,
+                                                           datasets: session.datasets.map(\.handle), state: nil)
+            }
         } else if kind == .merge || kind == .quantize {
             let name = session.defaultName(for: kind.name + "d")
             session.models.append(.init(name: name, handle: ModelHandle(id: -1, path: name, summary: "")))
@@ -79,12 +118,14 @@ private func runCommand(_ call: VerbCall, kind: CommandKind, command: Command) t
         }
         return
     }
-    if case .swift(let c) = kind, Set<Command>.training.contains(c) {
-        try loadNamedModel(call, arguments: args, modelGiven: flags["model"] != nil)
+    if case .swift(let c) = kind, Set<Command>.training.contains(c), continuing == nil {
+        try loadNamedModel(call, arguments: args, modelGiven: modelGiven)
         if session.model == nil { throw call.error("\(c.rawValue) needs a model: load model PATH first, or give --model") }
     }
-    let request = CommandRequest(kind: kind, arguments: args, model: session.model?.handle,
-                                 adapter: session.adapter?.handle, datasets: session.datasets.map(\.handle))
+    let model = continuing != nil ? continuing?.model : session.model?.handle
+    let datasets = continuing?.datasets ?? session.datasets.map(\.handle)
+    let request = CommandRequest(kind: kind, arguments: args, model: model,
+                                 adapter: session.adapter?.handle, datasets: datasets)
     let outcome: CommandOutcome
     do {
         outcome = try call.backend.run(request, cancel: call.interpreter.cancel, progress: call.output.progress)
@@ -93,6 +134,9 @@ private func runCommand(_ call: VerbCall, kind: CommandKind, command: Command) t
         throw call.error(e.description)
     }
     outcome.report.forEach(call.print)
+    if isTraining, let state = outcome.training {
+        session.lastTraining = Session.TrainingRun(command: command, arguments: args, model: model, datasets: datasets, state: state)
+    }
     if let dir = outcome.outputDir {
         do {
             let path = try ArgsJSONFile.write(args, toDirectory: dir)

@@ -150,11 +150,30 @@ public struct CommandOutcome: Sendable {
     public var adapter: AdapterHandle?
     /// Set when the command wrote an output directory; args.json is written there.
     public var outputDir: String?
-    public init(report: [String], model: ModelHandle? = nil, adapter: AdapterHandle? = nil, outputDir: String? = nil) {
+    /// A training run (sft, pt): where it stopped, for `continue`.
+    public var training: TrainingRunState?
+    public init(report: [String], model: ModelHandle? = nil, adapter: AdapterHandle? = nil, outputDir: String? = nil,
+                training: TrainingRunState? = nil) {
         self.report = report
         self.model = model
         self.adapter = adapter
         self.outputDir = outputDir
+        self.training = training
+    }
+}
+
+/// Where a training run ended: the step it reached of those planned, and its last checkpoint.
+public struct TrainingRunState: Equatable, Sendable {
+    public var globalStep: Int
+    public var maxSteps: Int
+    /// Stopped early (Ctrl-C) rather than through all its steps.
+    public var stopped: Bool
+    public var lastCheckpoint: String?
+    public init(globalStep: Int, maxSteps: Int, stopped: Bool, lastCheckpoint: String?) {
+        self.globalStep = globalStep
+        self.maxSteps = maxSteps
+        self.stopped = stopped
+        self.lastCheckpoint = lastCheckpoint
     }
 }
 
@@ -165,11 +184,17 @@ public struct ProgressEvent: Equatable, Sendable {
     public var total: Int?
     /// Extra figures, e.g. ["loss": 1.93, "tokens/s": 412].
     public var metrics: [String: Double]
-    public init(task: String, completed: Int, total: Int?, metrics: [String: Double] = [:]) {
+    /// Seconds since the task began and the estimate of those left (shown as clocks).
+    public var elapsedSeconds: Double?
+    public var remainingSeconds: Double?
+    public init(task: String, completed: Int, total: Int?, metrics: [String: Double] = [:],
+                elapsedSeconds: Double? = nil, remainingSeconds: Double? = nil) {
         self.task = task
         self.completed = completed
         self.total = total
         self.metrics = metrics
+        self.elapsedSeconds = elapsedSeconds
+        self.remainingSeconds = remainingSeconds
     }
 }
 

@@ -26,6 +26,17 @@ public final class Session {
     /// The `chat` conversation (kept between `chat` sessions until `/clear` or `/reset`).
     public var conversation: [ChatMessage] = []
 
+    /// The last `sft` / `pt` of the session: what it ran with and where it ended, for `continue`.
+    public struct TrainingRun {
+        public var command: Command
+        public var arguments: ResolvedArguments
+        public var model: ModelHandle?
+        public var datasets: [DatasetHandle]
+        /// Where the run ended; nil under `--check`, where nothing runs.
+        public var state: TrainingRunState?
+    }
+    public var lastTraining: TrainingRun?
+
     public init() {}
 
     public func set(_ name: String, _ value: ArgumentValue, origin: ArgumentOrigin) {

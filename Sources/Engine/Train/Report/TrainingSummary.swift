@@ -15,6 +15,10 @@ public struct TrainingSummary: Sendable, Equatable {
     public var globalStep: Int
     /// Peak memory in GiB, unrounded (ms-swift's `state.max_memory`).
     public var memoryGiB: Double?
+    /// tune's own key `dropped_rows`: rows of the training and validation data left out
+    /// (malformed with strict false, longer than max_length under `delete`, not tokenizable;
+    /// with lazy_tokenize, of the rows reached). Left out when nil.
+    public var droppedRows: Int?
 
     public init(globalStep: Int, trainDataset: String? = nil, valDataset: String? = nil, modelParameterInfo: String? = nil,
                 lastModelCheckpoint: String? = nil, bestModelCheckpoint: String? = nil, bestMetric: Double? = nil,
@@ -60,6 +64,7 @@ public struct TrainingSummary: Sendable, Equatable {
         out.append(("best_model_checkpoint", optional(bestModelCheckpoint)))
         out.append(("best_metric", bestMetric.map { .float($0) } ?? .null))
         out.append(("global_step", .int(globalStep)))
+        if let droppedRows { out.append(("dropped_rows", .int(droppedRows))) }
         out.append(("log_history", .array(logHistory)))
         out.append(("memory", memoryGiB.map { .float($0) } ?? .null))
         return out
