@@ -62,8 +62,6 @@ public final class Dataset {
     /// given `max_steps`, as ms-swift requires. (Local files are small enough here to be read
     /// whole; streaming changes which rows are chosen, not how they are read.)
     public let isStreaming: Bool
-    /// `lazy_tokenize`: tokenize each row when the trainer asks for it rather than all up front.
-    public var lazyTokenize = false
 
     public var count: Int { rows.count }
 

@@ -168,9 +168,4 @@ extension Dataset {
         }
         return out
     }
-
-    /// Tokenizes row `index` on demand (`lazy_tokenize`); nil when `delete` leaves it out.
-    public func encode(at index: Int, with encoder: SampleEncoder) throws -> TokenizedSample? {
-        try encoder.encode(rows[index])
-    }
 }
