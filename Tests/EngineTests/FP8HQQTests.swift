@@ -87,6 +87,10 @@ final class FP8HQQTests: XCTestCase {
             let step = q.scales.reduce(0, +) / Float(q.scales.count)
             XCTAssertLessThan(meanError, step * 0.3, "\(bits) bits")
         }
+        // The shortcut in the shrink step: below the cutoff the l_p shrink is exactly zero.
+        for m in stride(from: Float(1e-8), to: HQQ.shrinkCutoff, by: 1e-4) {
+            XCTAssertEqual(max(m - (1 / HQQ.beta) * powf(m, HQQ.lpNorm - 1), 0), 0, "\(m)")
+        }
     }
 
     func testFusedDotsEqualDequantizePlusDot() throws {

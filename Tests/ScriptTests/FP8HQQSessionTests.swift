@@ -18,12 +18,13 @@ final class FP8HQQSessionTests: XCTestCase {
                                    file: "x.tune"), 0, "\(out.errors)")
         XCTAssertTrue(out.lines.contains { $0.contains("to hqq 4-bit (group 64, axis 1") && $0.contains("the embedding and head stay q8_0") }, "\(out.lines)")
         XCTAssertTrue(out.lines.contains { $0.hasPrefix("fidelity on ") && $0.contains("perplexity") }, "\(out.lines)")
-        XCTAssertTrue(out.lines.joined().contains("Paris"), "\(out.lines)")
+        XCTAssertTrue(out.streamed.contains("Paris"), out.streamed)
 
         // At load (as ms-swift passes HqqConfig to from_pretrained for sft/infer).
         let (j, out2) = session()
         XCTAssertEqual(j.runScript("set --quant_method hqq --quant_bits 8\nload model \(path)\nmodels", file: "x.tune"), 0, "\(out2.errors)")
         XCTAssertTrue(out2.lines.contains { $0.contains("hqq8") }, "\(out2.lines)")
+        XCTAssertTrue(out2.events.contains { $0.task.hasPrefix("quantized at load to hqq 8-bit") }, "\(out2.events)")
     }
 
     func testRefusedMethodsSayWhatToUse() throws {

@@ -15,6 +15,7 @@ public enum HQQ {
     static let lpNorm: Float = 0.7
     static let beta: Float = 10
     static let iterations = 20
+    static let shrinkCutoff: Float = 0.16
 
     public struct Result {
         public let bits: Int
@@ -120,7 +121,9 @@ public enum HQQ {
             let e = x[j] - r
             error += Double(abs(e))
             let magnitude = abs(e)
-            let shrunk = Swift.max(magnitude - inverseBeta * powf(magnitude, lpNorm - 1), 0)
+            // |e| − |e|^(p−1)/β ≤ 0 for every |e| ≤ 0.1^(1/1.3) ≈ 0.17 (β = 10, p = 0.7); below
+            // 0.16 the float formula is negative by a wide margin, so skip the pow there.
+            let shrunk = magnitude < shrinkCutoff ? 0 : Swift.max(magnitude - inverseBeta * powf(magnitude, lpNorm - 1), 0)
             let signed = e > 0 ? shrunk : (e < 0 ? -shrunk : 0)
             sum += q - (x[j] - signed) * scale
         }
