@@ -27,6 +27,13 @@ final class FP8HQQRealModelTests: XCTestCase {
             XCTAssertEqual(q.embedding.type, source.model.embedding.type, "\(label): the embedding stays as held")
             let r = try Fidelity.evaluate(q, reference: source.model, ids: ids, context: 256, maxChunks: 4)
             XCTAssertLessThan(r.perplexity, r.referencePerplexity! * allowed, label)
+            if type == .fp8_e4m3 {
+                // transformers reading `export --quant_method fp8` of this model: the same weights,
+                // so the same f32 perplexity (1e-4 relative, as the unquantized parity test).
+                let golden = try TestPaths.json("fp8hqq/export_check.json")
+                XCTAssertEqual(r.scoredTokens, golden["scored_tokens"] as! Int)
+                XCTAssertEqual(r.perplexity, golden["perplexity"] as! Double, accuracy: 20 * 1e-4)
+            }
             let answer = LoadedModel(replacingModelOf: source, with: q)
             var o = answer.defaultOptions()
             o.maxNewTokens = 24
