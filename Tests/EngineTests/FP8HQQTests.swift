@@ -122,5 +122,8 @@ final class FP8HQQTests: XCTestCase {
             dequantize(t.type, from: row, to: &back, count: columns)
             for c in 0..<columns { XCTAssertEqual(back[c], w[c], accuracy: t.type == .hqq4 ? 0.01 : 0.002, "\(t.type)") }
         }
+        // Reported, not asserted (a shared host): one thread's mat-vec over a 576×1536 matrix.
+        let speeds = [GGMLType.q4_1, .q8_0, .fp8_e4m3, .hqq4, .hqq8].map { String(format: "%@ %.2f", $0.name, KernelBenchmark.matVecWeightsPerSecond($0) / 1e9) }
+        print("mat-vec G weights/s, one thread: " + speeds.joined(separator: ", "))
     }
 }
