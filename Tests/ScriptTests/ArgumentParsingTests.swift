@@ -112,8 +112,10 @@ final class ArgumentParsingTests: XCTestCase {
                        "push_to_hub 'true' is not available in this engine (no model hub connection); write to a local output_dir and upload it yourself")
         XCTAssertEqual(message("report_to", ["tensorboard", "wandb"]),
                        "report_to 'wandb' is not available in this engine (no network experiment trackers); use 'tensorboard' (events under output_dir/runs) or 'none'")
-        XCTAssertEqual(message("quant_method", ["fp8"], command: .export),
-                       "quant_method 'fp8' is not available in this engine (bnb, hqq, eetq, quanto and fp8 need GPU kernels; tune uses GGUF block formats (gptq and awq are stored in them)); use a GGUF type such as 'q4_k' or 'q8_0', or gptq / awq")
+        XCTAssertEqual(message("quant_method", ["eetq"], command: .sft),
+                       "quant_method 'eetq' is not available in this engine (tune has no EETQ or optimum-quanto kernels); use hqq (quant_bits 4 or 8), bnb, fp8 or a GGUF type such as 'q4_k' or 'q8_0'")
+        XCTAssertEqual(message("quant_method", ["fp8"], command: .export), "no error; parsed fp8")
+        XCTAssertEqual(message("quant_method", ["hqq"], command: .sft), "no error; parsed hqq")
         XCTAssertEqual(message("quant_method", ["gptq"], command: .export), "no error; parsed gptq")
         XCTAssertEqual(message("freeze_vit", ["false"]),
                        "freeze_vit 'false' is not available in this engine (text-only models; no vision or audio towers); use a text model; these options have no effect on one")

@@ -22,6 +22,9 @@ func matVecRows(_ w: RawTensor, x: UnsafePointer<Float>, sums: UnsafePointer<Flo
     case .q8_0: run { dotQ8_0($0, x, n) }
     case .q4_K: run { dotQ4_K($0, x, sums, n) }
     case .q6_K: run { dotQ6_K($0, x, n) }
+    case .fp8_e4m3: run { dotFP8E4M3($0, x, n) }
+    case .hqq4: run { dotHQQ4($0, x, sums, n) }
+    case .hqq8: run { dotHQQ8($0, x, sums, n) }
     default:
         // Formats without a fused kernel: dequantize the row, then an f32 dot.
         withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { tmp in

@@ -23,6 +23,7 @@ public func dequantize(_ type: GGMLType, from src: UnsafeRawPointer, to dst: Uns
     case .q5_K: dequantizeQ5_K(src, dst, blocks)
     case .q6_K: dequantizeQ6_K(src, dst, blocks)
     case .q8_K: dequantizeQ8_K(src, dst, blocks)
+    case .fp8_e4m3, .hqq4, .hqq8: dequantizeFP8HQQ(type, src, dst, blocks)
     }
 }
 

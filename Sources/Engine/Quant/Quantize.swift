@@ -26,6 +26,7 @@ public func quantize(_ type: GGMLType, from src: UnsafePointer<Float>, to dst: U
     case .q4_K: quantizeQ4_K(src, dst, blocks)
     case .q5_K: quantizeQ5_K(src, dst, blocks)
     case .q6_K: quantizeQ6_K(src, dst, blocks)
+    case .fp8_e4m3, .hqq4, .hqq8: quantizeFP8HQQ(type, src, dst, count)
     }
 }
 

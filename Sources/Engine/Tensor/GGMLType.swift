@@ -18,6 +18,10 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     case q6_K = 14
     case q8_K = 15
     case bf16 = 30
+    // Engine-only (FP8HQQFormats.swift): E4M3 with an f32 scale per 32; HQQ 4/8-bit per 64.
+    case fp8_e4m3 = 1010
+    case hqq4 = 1011
+    case hqq8 = 1012
 
     /// Values per block.
     public var blockSize: Int {
@@ -25,6 +29,8 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         case .f32, .f16, .bf16: return 1
         case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_1: return 32
         case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K: return 256
+        case .fp8_e4m3: return 32
+        case .hqq4, .hqq8: return 64
         }
     }
 
@@ -45,6 +51,9 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         case .q5_K: return 4 + 12 + 32 + 128
         case .q6_K: return 128 + 64 + 16 + 2
         case .q8_K: return 4 + 256 + 32
+        case .fp8_e4m3: return 4 + 32
+        case .hqq4: return 4 + 4 + 32
+        case .hqq8: return 4 + 4 + 64
         }
     }
 
@@ -74,6 +83,9 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         case .q5_K: return "q5_k"
         case .q6_K: return "q6_k"
         case .q8_K: return "q8_k"
+        case .fp8_e4m3: return "fp8_e4m3"
+        case .hqq4: return "hqq4"
+        case .hqq8: return "hqq8"
         }
     }
 

@@ -102,7 +102,8 @@ extension ArgumentRegistry {
     static let quantizationArguments: [ArgumentSpec] = {
         let s = RegistrySection("Quantization Arguments", .base)
         let atLoad = ["bnb", "hqq", "eetq", "quanto", "fp8"]
-        let atExport = ["gptq", "awq", "bnb", "fp8"]
+        // hqq is not an ms-swift export method; tune's `quantize` verb (export's arguments) takes it.
+        let atExport = ["gptq", "awq", "bnb", "fp8", "hqq"]
         var union = atLoad
         for m in atExport + ggufQuantTypes where !union.contains(m) { union.append(m) }
         var perCommand: [Command: [String]] = [:]
@@ -114,14 +115,13 @@ extension ArgumentRegistry {
             s.arg("quant_method", .choice(union), .none,
                   "Quantization scheme: applied while loading for training and inference, or written out by export. tune adds the GGUF types (q4_k, q8_0, ...).",
                   support: .restricted(
-                      allowedChoices: ggufQuantTypes + ["gptq", "awq"],
-                      reason: "bnb, hqq, eetq, quanto and fp8 need GPU kernels; tune uses GGUF block formats (gptq and awq are stored in them)",
-                      instead: "use a GGUF type such as 'q4_k' or 'q8_0', or gptq / awq"),
+                      allowedChoices: ggufQuantTypes + ["gptq", "awq", "fp8", "hqq"],
+                      reason: "tune has no EETQ or optimum-quanto kernels",
+                      instead: "use hqq (quant_bits 4 or 8), bnb, fp8 or a GGUF type such as 'q4_k' or 'q8_0'"),
                   choicesPerCommand: perCommand),
-            s.arg("quant_bits", .int, .none, "Bit width of the quantized weights (gptq: 4 or 8, awq: 4); a GGUF type fixes its own.",
+            s.arg("quant_bits", .int, .none, "Bit width of the quantized weights (gptq: 4 or 8, awq: 4, hqq: 4 or 8); fp8 and a GGUF type fix their own.",
                   range: .positive),
-            s.arg("hqq_axis", .int, .none, "Axis along which HQQ groups weights.",
-                  support: Unsupported.absent("no HQQ", instead: "quantize with quant_method 'q4_k' or 'q8_0'")),
+            s.arg("hqq_axis", .int, .none, "Axis along which HQQ groups weights: 1 (the default) groups 64 weights along a row; 0 is refused (see the error)."),
             s.arg("bnb_4bit_compute_dtype", .choice(["float16", "bfloat16", "float32"]), .none,
                   "Precision bitsandbytes computes in; None means the same as torch_dtype.", support: bnb,
                   derived: DerivedDefault("same as torch_dtype") { $0.value("torch_dtype") }),

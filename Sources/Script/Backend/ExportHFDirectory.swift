@@ -43,9 +43,10 @@ extension EngineSessionBackend {
         }
         let base = ((handle.path as NSString).lastPathComponent as NSString).deletingPathExtension
         let dir = a.string("output_dir") ?? "\(base)-hf"
-        let options = HFModelExport.Options(dtype: dtype, maxShardSize: shardSize,
+        var options = HFModelExport.Options(dtype: dtype, maxShardSize: shardSize,
                                             safeSerialization: a.bool("safe_serialization") ?? true,
                                             existOK: a.bool("exist_ok") == true)
+        options.fp8Tile = try Self.fp8ExportTile(a, model: source.model)
         let files: [String]
         do {
             files = try HFModelExport.write(source, to: dir, options: options)
@@ -53,7 +54,8 @@ extension EngineSessionBackend {
             throw BackendError.failed("\(error)")
         }
         let shards = files.filter { $0.hasSuffix(".safetensors") }.count
-        return CommandOutcome(report: ["wrote \(dir) (HF model directory, \(dtype.rawValue), \(shards) safetensors file\(shards == 1 ? "" : "s"), \(files.count) files)"],
+        let layout = options.fp8Tile.map { ", fp8 e4m3 linear weights with \($0)×\($0) weight_scale_inv" } ?? ""
+        return CommandOutcome(report: ["wrote \(dir) (HF model directory, \(dtype.rawValue)\(layout), \(shards) safetensors file\(shards == 1 ? "" : "s"), \(files.count) files)"],
                               outputDir: dir)
     }
 

@@ -30,6 +30,7 @@ extension EngineSessionBackend {
     }
 
     func quantizeLive(_ request: CommandRequest, cancel: CancellationFlag, progress: (ProgressEvent) -> Void) throws -> CommandOutcome {
+        if let outcome = try quantizeLiveFP8HQQ(request, cancel: cancel) { return outcome }
         guard let handle = request.model else { throw BackendError.failed("quantize needs a live model; load model PATH first") }
         let source = try loaded(handle)
         if let method = CalibratedMethod(request.arguments) {
@@ -64,6 +65,9 @@ extension EngineSessionBackend {
             throw BackendError.unavailable(operation: "export of an adapter without merging it (pass --merge_lora true)")
         }
         try Self.refuseForeignExportOptions(a)
+        if a.string("quant_method") == "hqq" {
+            throw BackendError.failed("export --quant_method hqq: ms-swift applies HQQ while loading, not in export; use quantize --quant_method hqq --quant_bits 4 for the live model, or export fp8 or a GGUF type")
+        }
         let wantsGGUF = a.bool("to_gguf") == true || (a.string("output_dir")?.hasSuffix(".gguf") ?? false)
         var mergeLines: [String] = []
         var source = try loaded(handle)
@@ -76,7 +80,7 @@ extension EngineSessionBackend {
         guard wantsGGUF else {
             if a.bool("to_ollama") == true { throw BackendError.failed("to_ollama needs a GGUF file; add --to_gguf true") }
             var outcome = try exportHFDirectory(request, source: source, handle: handle)
-            outcome.report = mergeLines + outcome.report
+            outcome.report = mergeLines + outcome.report + (try fp8ExportFidelity(a, source: source, cancel: cancel))
             return outcome
         }
         let method = CalibratedMethod(a)

@@ -41,6 +41,8 @@ public enum HFModelExport {
         public var safeSerialization: Bool
         /// Replace an existing non-empty directory.
         public var existOK: Bool
+        /// Write the decoder linear weights in transformers' FP8 layout with this tile (HFFP8Export.swift).
+        public var fp8Tile: Int? = nil
 
         public init(dtype: DType = .float32, maxShardSize: Int = 5_000_000_000, safeSerialization: Bool = true, existOK: Bool = false) {
             self.dtype = dtype
@@ -79,7 +81,8 @@ public enum HFModelExport {
 
         let live = weights ?? model.model
         try writeWeights(live, to: temp, options: options)
-        try writeText(configJSON(live.config, dtype: options.dtype), to: temp + "/config.json")
+        try writeText(configJSON(live.config, dtype: options.dtype, quantization: options.fp8Tile.map(HFFP8Export.quantizationConfig)),
+                      to: temp + "/config.json")
         try writeText(generationConfigJSON(model, config: live.config), to: temp + "/generation_config.json")
         try HFTokenizerExport.write(model, maxPositions: live.config.maxPositions, to: temp)
 
@@ -160,6 +163,10 @@ public enum HFModelExport {
         let weights = m.namedWeights   // owns the norm vectors the views below point into
         for t in weights {
             let order = hfRowOrder(t, config: m.config, style: m.rope.style)
+            if let tile = options.fp8Tile, HFFP8Export.isQuantized(t) {
+                tensors += try HFFP8Export.tensors(t, order: order, tile: tile, keep: &keep)
+                continue
+            }
             tensors.append(try converted(t, order: order, dtype: options.dtype, keep: &keep))
         }
         try withExtendedLifetime((keep, weights, m)) {
@@ -220,7 +227,7 @@ public enum HFModelExport {
     }
 
     /// `config.json` with the keys transformers 5.24 writes for the architecture's config class.
-    static func configJSON(_ c: ModelConfig, dtype: DType) -> String {
+    static func configJSON(_ c: ModelConfig, dtype: DType, quantization: ExportJSON? = nil) -> String {
         var j: [(String, ExportJSON)] = [
             ("architectures", .array([.string(hfClassName(c.architecture))])),
             ("attention_dropout", .double(0)),
@@ -258,6 +265,7 @@ public enum HFModelExport {
                   ("layer_types", layerTypes), ("max_window_layers", .int(c.layerCount)),
                   ("sliding_window", .null), ("use_sliding_window", .bool(false))]
         }
+        if let quantization { j.append(("quantization_config", quantization)) }
         return ExportJSON.object(j).rendered() + "\n"
     }
 
