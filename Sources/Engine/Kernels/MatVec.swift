@@ -22,6 +22,9 @@ func matVecRows(_ w: RawTensor, x: UnsafePointer<Float>, sums: UnsafePointer<Flo
     case .q8_0: run { dotQ8_0($0, x, n) }
     case .q4_K: run { dotQ4_K($0, x, sums, n) }
     case .q6_K: run { dotQ6_K($0, x, n) }
+    case .bnb_nf4, .bnb_nf4_f16, .bnb_nf4_bf16, .bnb_fp4, .bnb_fp4_f16, .bnb_fp4_bf16:
+        let type = w.type
+        run { dotBNB(type, $0, x, n) }
     default:
         // Formats without a fused kernel: dequantize the row, then an f32 dot.
         withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { tmp in

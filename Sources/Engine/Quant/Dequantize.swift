@@ -23,6 +23,7 @@ public func dequantize(_ type: GGMLType, from src: UnsafeRawPointer, to dst: Uns
     case .q5_K: dequantizeQ5_K(src, dst, blocks)
     case .q6_K: dequantizeQ6_K(src, dst, blocks)
     case .q8_K: dequantizeQ8_K(src, dst, blocks)
+    case .bnb_nf4, .bnb_nf4_f16, .bnb_nf4_bf16, .bnb_fp4, .bnb_fp4_f16, .bnb_fp4_bf16: dequantizeBNB(type, src, dst, blocks)
     }
 }
 

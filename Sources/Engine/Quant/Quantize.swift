@@ -26,6 +26,7 @@ public func quantize(_ type: GGMLType, from src: UnsafePointer<Float>, to dst: U
     case .q4_K: quantizeQ4_K(src, dst, blocks)
     case .q5_K: quantizeQ5_K(src, dst, blocks)
     case .q6_K: quantizeQ6_K(src, dst, blocks)
+    case .bnb_nf4, .bnb_nf4_f16, .bnb_nf4_bf16, .bnb_fp4, .bnb_fp4_f16, .bnb_fp4_bf16: quantizeBNB(type, src, dst, count)
     }
 }
 

@@ -18,6 +18,10 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     case q6_K = 14
     case q8_K = 15
     case bf16 = 30
+    // bitsandbytes 4-bit (BNBFormat.swift): NF4 / FP4, dequantized weights rounded to the
+    // compute dtype named by the suffix (none: float32).
+    case bnb_nf4 = 1000, bnb_nf4_f16 = 1001, bnb_nf4_bf16 = 1002
+    case bnb_fp4 = 1003, bnb_fp4_f16 = 1004, bnb_fp4_bf16 = 1005
 
     /// Values per block.
     public var blockSize: Int {
@@ -25,6 +29,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         case .f32, .f16, .bf16: return 1
         case .q4_0, .q4_1, .q5_0, .q5_1, .q8_0, .q8_1: return 32
         case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K: return 256
+        case .bnb_nf4, .bnb_nf4_f16, .bnb_nf4_bf16, .bnb_fp4, .bnb_fp4_f16, .bnb_fp4_bf16: return 64
         }
     }
 
@@ -45,6 +50,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         case .q5_K: return 4 + 12 + 32 + 128
         case .q6_K: return 128 + 64 + 16 + 2
         case .q8_K: return 4 + 256 + 32
+        case .bnb_nf4, .bnb_nf4_f16, .bnb_nf4_bf16, .bnb_fp4, .bnb_fp4_f16, .bnb_fp4_bf16: return 4 + 32
         }
     }
 
@@ -74,6 +80,12 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         case .q5_K: return "q5_k"
         case .q6_K: return "q6_k"
         case .q8_K: return "q8_k"
+        case .bnb_nf4: return "bnb_nf4"
+        case .bnb_nf4_f16: return "bnb_nf4_f16"
+        case .bnb_nf4_bf16: return "bnb_nf4_bf16"
+        case .bnb_fp4: return "bnb_fp4"
+        case .bnb_fp4_f16: return "bnb_fp4_f16"
+        case .bnb_fp4_bf16: return "bnb_fp4_bf16"
         }
     }
 

@@ -18,6 +18,7 @@ extension LoadedModel {
         case .q6_K: return 18
         case .bf16: return 32
         case .q8_1, .q8_K: return 7
+        default: return 0   // engine-only types: the GGUF writer refuses their tensors
         }
     }
 

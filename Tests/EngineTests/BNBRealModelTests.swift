@@ -1,0 +1,92 @@
+import Foundation
+import XCTest
+@testable import Engine
+
+/// `quant_method bnb` on the real default model: held-out perplexity and KL against the source
+/// (llama.cpp's method, the GPL-3 tokens of Tests/Fixtures/eval), answers, decode speed, and a
+/// QLoRA step over the NF4 base.
+final class BNBRealModelTests: XCTestCase {
+    func evaluationIds() throws -> [Int] { Array((try TestPaths.json("eval/smollm2-perplexity.json")["ids"] as! [Int]).prefix(1024)) }
+
+    func testNF4BeatsFP4AndStaysNearRoundToNearest4Bit() throws {
+        let source = try SharedModels.smolLM2()
+        let base = source.model
+        let ids = try evaluationIds()
+        func measure(_ m: LlamaModel) throws -> Fidelity.Report {
+            try Fidelity.evaluate(m, reference: base, ids: ids, context: 256, maxChunks: 4)
+        }
+        var ppl: [String: Double] = [:]
+        for format in BNBFormat.allCases {
+            let (q, kept) = try base.quantizedBNB(BNBOptions(format: format))
+            XCTAssertEqual(kept, [])
+            XCTAssertEqual(q.layers[0].q.weight.type, format.type(computeDType: .float32))
+            XCTAssertEqual(q.layers[29].down.weight.type, format.type(computeDType: .float32))
+            XCTAssertEqual(q.embedding.type, base.embedding.type, "the embedding stays as it was")
+            let r = try measure(q)
+            ppl[format.rawValue] = r.perplexity
+            print(String(format: "bnb %@ (double quant): perplexity %.3f -> %.3f, KL %.5f, same top %.1f%%",
+                         format.rawValue, r.referencePerplexity!, r.perplexity, r.meanKL!, 100 * r.sameTopToken!))
+        }
+        for type in [GGMLType.q4_0, .q4_K] {
+            let r = try measure(try base.quantized(to: type))
+            ppl[type.name] = r.perplexity
+            print(String(format: "%@: perplexity %.3f -> %.3f, KL %.5f, same top %.1f%%",
+                         type.name, r.referencePerplexity!, r.perplexity, r.meanKL!, 100 * r.sameTopToken!))
+        }
+        // NF4's levels follow the weights' normal distribution; FP4's do not (QLoRA, table 2).
+        XCTAssertLessThan(ppl["nf4"]!, ppl["fp4"]!)
+        // NF4 with one absmax per 64 is of the same class as Q4_0 (one scale per 32).
+        XCTAssertLessThan(ppl["nf4"]!, ppl["q4_0"]! * 1.1)
+        XCTAssertLessThan(ppl["fp4"]!, ppl["q4_0"]! * 1.6)
+    }
+
+    func testNF4ModelAnswersAndDecodes() throws {
+        let source = try SharedModels.smolLM2()
+        let (q, _) = try source.model.quantizedBNB(BNBOptions(format: .nf4, doubleQuant: true, computeDType: .bfloat16))
+        let m = LoadedModel(replacingModelOf: source, with: q)
+        var o = GenerationOptions()
+        o.maxNewTokens = 24
+        let answer = try m.respond(to: [ChatMessage(role: "user", content: "What is the capital of France?")], options: o)
+        XCTAssertTrue(answer.text.contains("Paris"), answer.text)
+        o.maxNewTokens = 64
+        o.endTokenIds = [-1]
+        let long = try m.respond(to: [ChatMessage(role: "user", content: "Write a story about a lighthouse keeper.")], options: o)
+        print(String(format: "bnb nf4 (bf16 compute): decode %d tokens in %.2f s = %.1f tokens/s; answer: %@",
+                     long.tokens.count, long.decodeSeconds, Double(long.tokens.count) / max(long.decodeSeconds, 1e-9), answer.text))
+    }
+
+    /// QLoRA: the frozen NF4 base dequantizes through the same function as inference, and LoRA
+    /// steps over it lower the loss.
+    func testLoRAStepsOverNF4Base() throws {
+        let source = try SharedModels.smolLM2()
+        let (base, _) = try source.model.quantizedBNB(BNBOptions(format: .nf4))
+        let model = try TrainableLlama(lora: base, config: LoRAConfig(rank: 8, alpha: 32, dropout: 0), seed: 7)
+        var rng = RandomSource(seed: 5)
+        let lengths = [64, 64]
+        let tokens = (0..<128).map { _ in Int(rng.next() % 4000) + 100 }
+        let targets = TrainableLlama.causalTargets(labels: tokens, sequenceLengths: lengths)
+        let optimizer = AdamW(parameters: model.namedParameters.map { AdamW.Parameter($0.variable, decays: true) })
+        var losses: [Float] = []
+        for _ in 0..<3 {
+            let tape = Tape()
+            let loss = model.loss(tape, tokens: tokens, targets: targets, sequenceLengths: lengths)
+            tape.backward(loss)
+            optimizer.step(learningRate: 1e-3)
+            optimizer.zeroGradients()
+            losses.append(loss.values[0])
+        }
+        // The untrained adapter (B = 0) answers as the NF4 base: its loss is the base's loss.
+        let logits = try base.forward(Array(tokens[0..<64]), cache: base.makeCache(capacity: 64), logitsFrom: 0)
+        let vocab = base.config.vocabSize
+        var nll = 0.0
+        for p in 0..<63 {
+            let row = Array(logits[(p * vocab)..<((p + 1) * vocab)])
+            let m = row.max()!
+            let logZ = Double(m) + log(row.reduce(0.0) { $0 + exp(Double($1 - m)) })
+            nll += logZ - Double(row[tokens[p + 1]])
+        }
+        XCTAssert(losses.allSatisfy(\.isFinite), "losses \(losses)")
+        XCTAssertLessThan(losses[2], losses[0], "losses \(losses)")
+        print("QLoRA over bnb nf4: losses \(losses), inference NLL of the first sequence \(nll / 63)")
+    }
+}
