@@ -113,7 +113,7 @@ final class ArgumentParsingTests: XCTestCase {
         XCTAssertEqual(message("report_to", ["tensorboard", "wandb"]),
                        "report_to 'wandb' is not available in this engine (no network experiment trackers); use 'tensorboard' (events under output_dir/runs) or 'none'")
         XCTAssertEqual(message("quant_method", ["fp8"], command: .export),
-                       "quant_method 'fp8' is not available in this engine (bnb, hqq, eetq, quanto and fp8 need GPU kernels; tune uses GGUF block formats (gptq and awq are stored in them)); use a GGUF type such as 'q4_k' or 'q8_0', or gptq / awq")
+                       "quant_method 'fp8' is not available in this engine (hqq, eetq, quanto and fp8 need GPU kernels; tune uses GGUF block formats (gptq and awq are stored in them)); use a GGUF type such as 'q4_k' or 'q8_0', or gptq / awq / bnb")
         XCTAssertEqual(message("quant_method", ["gptq"], command: .export), "no error; parsed gptq")
         XCTAssertEqual(message("freeze_vit", ["false"]),
                        "freeze_vit 'false' is not available in this engine (text-only models; no vision or audio towers); use a text model; these options have no effect on one")

@@ -8,29 +8,36 @@ func dotBNB(_ type: GGMLType, _ row: UnsafeRawPointer, _ x: UnsafePointer<Float>
     guard let format = BNBFormat(type), let dtype = BNBComputeDType(type) else { return 0 }
     let pairs = BNBPairTable.table(format)
     let blocks = n / BNBFormat.blockSize
-    var acc0 = SIMD16<Float>(), acc1 = SIMD16<Float>()
+    var acc0 = SIMD16<Float>()
     if dtype == .float32 {
         for b in 0..<blocks {
             let p = row + b &* BNBFormat.bytesPerBlock
             let a = Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(as: UInt32.self)))
             let xb = x + b &* BNBFormat.blockSize
-            var t0 = pairs.values(p + 4) * loadVector(xb)
-            var t1 = pairs.values(p + 12) * loadVector(xb + 16)
-            t0.addProduct(pairs.values(p + 20), loadVector(xb + 32))
-            t1.addProduct(pairs.values(p + 28), loadVector(xb + 48))
-            acc0.addProduct(SIMD16(repeating: a), t0)
-            acc1.addProduct(SIMD16(repeating: a), t1)
+            var t = SIMD16<Float>()
+            for part in 0..<4 {
+                t.addProduct(pairs.values(p + (4 &+ 8 &* part)), loadVector(xb + 16 &* part))
+            }
+            acc0.addProduct(SIMD16(repeating: a), t)
+        }
+    } else if dtype == .bfloat16 {
+        for b in 0..<blocks {
+            let p = row + b &* BNBFormat.bytesPerBlock
+            let a = SIMD16<Float>(repeating: Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(as: UInt32.self))))
+            let xb = x + b &* BNBFormat.blockSize
+            for part in 0..<4 {
+                acc0.addProduct(roundedToBFloat16(pairs.values(p + (4 &+ 8 &* part)) * a), loadVector(xb + 16 &* part))
+            }
         }
     } else {
         for b in 0..<blocks {
             let p = row + b &* BNBFormat.bytesPerBlock
             let a = SIMD16<Float>(repeating: Float(bitPattern: UInt32(littleEndian: p.loadUnaligned(as: UInt32.self))))
             let xb = x + b &* BNBFormat.blockSize
-            acc0.addProduct(dtype.round(pairs.values(p + 4) * a), loadVector(xb))
-            acc1.addProduct(dtype.round(pairs.values(p + 12) * a), loadVector(xb + 16))
-            acc0.addProduct(dtype.round(pairs.values(p + 20) * a), loadVector(xb + 32))
-            acc1.addProduct(dtype.round(pairs.values(p + 28) * a), loadVector(xb + 48))
+            for part in 0..<4 {
+                acc0.addProduct(roundedToHalf(pairs.values(p + (4 &+ 8 &* part)) * a), loadVector(xb + 16 &* part))
+            }
         }
     }
-    return (acc0 + acc1).sum()
+    return acc0.sum()
 }

@@ -107,32 +107,24 @@ public enum BNBComputeDType: String, Sendable, CaseIterable {
     }
 }
 
-/// Lanes rounded to IEEE half precision and back, without the library call `Float16(x)` is on
-/// x86: normal halves keep 10 mantissa bits (round to nearest even on the bit pattern);
-/// below 2^-14 halves are multiples of 2^-24, which adding and removing 0.5 rounds to; from
-/// 65520 on the half is infinite. NaNs stay NaN.
+/// Lanes rounded to IEEE half precision (round to nearest even) and widened back; the
+/// element loops compile to vcvtps2ph / vcvtph2ps (F16C), where a scalar `Float16(x)` is a
+/// library call.
 @inline(__always)
 func roundedToHalf(_ v: SIMD16<Float>) -> SIMD16<Float> {
-    let bits = unsafeBitCast(v, to: SIMD16<UInt32>.self) & 0x7fff_ffff
-    let magnitude = unsafeBitCast(bits, to: SIMD16<Float>.self)
-    let lsb = (bits &>> 13) & 1
-    let normal = unsafeBitCast((bits &+ 0x0fff &+ lsb) & 0xffff_e000, to: SIMD16<Float>.self)
-    let small = (magnitude + 0.5) - 0.5
-    var r = normal.replacing(with: small, where: magnitude .< 0x1p-14)
-    r.replace(with: SIMD16(repeating: Float.infinity), where: magnitude .>= 65520)
-    r.replace(with: magnitude, where: magnitude .!= magnitude)
-    let sign = unsafeBitCast(v, to: SIMD16<UInt32>.self) & 0x8000_0000
-    return unsafeBitCast(unsafeBitCast(r, to: SIMD16<UInt32>.self) | sign, to: SIMD16<Float>.self)
+    var h = SIMD16<Float16>()
+    for i in 0..<16 { h[i] = Float16(v[i]) }
+    return floats(h)
 }
 
-/// Lanes rounded to bfloat16 (round to nearest even, as `bfloat16Bits`) and back.
+/// Lanes rounded to bfloat16 (round to nearest even, as `bfloat16Bits`) and widened back. The
+/// lanes are finite here (products of code values and a block's absmax, which the quantizer
+/// takes as a maximum that skips NaNs), so the NaN case of `bfloat16Bits` is not needed.
 @inline(__always)
 func roundedToBFloat16(_ v: SIMD16<Float>) -> SIMD16<Float> {
     let bits = unsafeBitCast(v, to: SIMD16<UInt32>.self)
-    let lsb = (bits &>> 16) & 1
-    let rounded = (bits &+ 0x7fff &+ lsb) & 0xffff_0000
-    let isNaN = v .!= v
-    return unsafeBitCast(rounded, to: SIMD16<Float>.self).replacing(with: v, where: isNaN)
+    let rounded = (bits &+ (0x7fff &+ ((bits &>> 16) & 1))) & 0xffff_0000
+    return unsafeBitCast(rounded, to: SIMD16<Float>.self)
 }
 
 // MARK: - Blocks

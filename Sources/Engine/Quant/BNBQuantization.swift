@@ -91,8 +91,10 @@ public struct BNBOptions: Sendable, Equatable {
 
 public enum BNBQuantization {
     /// `values` (rows × columns, columns a multiple of 64) as a bitsandbytes 4-bit tensor.
+    /// `hfRowOrder[h]` is the row holding HF row h when the rows are not in HF order; the
+    /// double quantization state (kept in the owner, in HF order) follows HF's order.
     public static func quantize(_ values: UnsafePointer<Float>, name: String, rows: Int, columns: Int,
-                                options: BNBOptions, pool: ThreadPool = .shared) -> RawTensor {
+                                options: BNBOptions, hfRowOrder: [Int]? = nil, pool: ThreadPool = .shared) -> RawTensor {
         precondition(columns % BNBFormat.blockSize == 0, "bitsandbytes rows must be a multiple of 64")
         let perRow = columns / BNBFormat.blockSize
         let blocks = rows * perRow
@@ -111,8 +113,16 @@ public enum BNBQuantization {
         }
         var nested: BNBDoubleQuant?
         if options.doubleQuant && blocks > 0 {
-            let dq = BNBDoubleQuant(absmax: absmax)
-            absmax = dq.dequantized
+            // bitsandbytes groups the absmax values of the HF tensor in blocks of 256, so they
+            // are taken in HF row order (a llama GGUF keeps q/k rows interleaved).
+            let order = hfRowOrder ?? Array(0..<rows)
+            var hfAbsmax = [Float](); hfAbsmax.reserveCapacity(blocks)
+            for r in order { hfAbsmax += absmax[(r * perRow)..<((r + 1) * perRow)] }
+            let dq = BNBDoubleQuant(absmax: hfAbsmax)
+            let dequantized = dq.dequantized
+            for (h, r) in order.enumerated() {
+                for k in 0..<perRow { absmax[r * perRow + k] = dequantized[h * perRow + k] }
+            }
             nested = dq
         }
         let buffer = OwnedBuffer(byteCount: blocks * BNBFormat.bytesPerBlock)
@@ -126,10 +136,11 @@ public enum BNBQuantization {
     }
 
     /// `tensor` (any type) dequantized to f32 and quantized.
-    public static func quantize(_ tensor: RawTensor, options: BNBOptions) -> RawTensor {
+    public static func quantize(_ tensor: RawTensor, options: BNBOptions, hfRowOrder: [Int]? = nil) -> RawTensor {
         let values = tensor.toFloat32()
         return values.withUnsafeBufferPointer {
-            quantize($0.baseAddress!, name: tensor.name, rows: tensor.rowCount, columns: tensor.rowLength, options: options)
+            quantize($0.baseAddress!, name: tensor.name, rows: tensor.rowCount, columns: tensor.rowLength,
+                     options: options, hfRowOrder: hfRowOrder)
         }
     }
 
@@ -170,7 +181,8 @@ extension LlamaModel {
             let isLinear = t.shape.count == 2 && t.name.hasPrefix("model.layers.")
             guard isLinear else { converted[t.name] = t; continue }
             guard t.rowLength % BNBFormat.blockSize == 0 else { converted[t.name] = t; kept.append(t.name); continue }
-            converted[t.name] = BNBQuantization.quantize(t, options: options)
+            let order = HFModelExport.hfRowOrder(t, config: config, style: rope.style)
+            converted[t.name] = BNBQuantization.quantize(t, options: options, hfRowOrder: order)
         }
         return (try LlamaModel(config: config, ropeStyle: rope.style) { converted[$0] }, kept)
     }

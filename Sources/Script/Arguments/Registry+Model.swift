@@ -109,27 +109,27 @@ extension ArgumentRegistry {
         for c in Command.allCases {
             perCommand[c] = (Set<Command>.export.contains(c) ? atExport : atLoad) + ggufQuantTypes
         }
-        let bnb = Unsupported.absent("no bitsandbytes", instead: "quantize with quant_method 'q4_k' or 'q8_0'")
         return [
             s.arg("quant_method", .choice(union), .none,
                   "Quantization scheme: applied while loading for training and inference, or written out by export. tune adds the GGUF types (q4_k, q8_0, ...).",
                   support: .restricted(
-                      allowedChoices: ggufQuantTypes + ["gptq", "awq"],
-                      reason: "bnb, hqq, eetq, quanto and fp8 need GPU kernels; tune uses GGUF block formats (gptq and awq are stored in them)",
-                      instead: "use a GGUF type such as 'q4_k' or 'q8_0', or gptq / awq"),
+                      allowedChoices: ggufQuantTypes + ["gptq", "awq", "bnb"],
+                      reason: "hqq, eetq, quanto and fp8 need GPU kernels; tune uses GGUF block formats (gptq and awq are stored in them)",
+                      instead: "use a GGUF type such as 'q4_k' or 'q8_0', or gptq / awq / bnb"),
                   choicesPerCommand: perCommand),
-            s.arg("quant_bits", .int, .none, "Bit width of the quantized weights (gptq: 4 or 8, awq: 4); a GGUF type fixes its own.",
+            s.arg("quant_bits", .int, .none, "Bit width of the quantized weights (gptq: 4 or 8, awq: 4, bnb: 4); a GGUF type fixes its own.",
                   range: .positive),
             s.arg("hqq_axis", .int, .none, "Axis along which HQQ groups weights.",
                   support: Unsupported.absent("no HQQ", instead: "quantize with quant_method 'q4_k' or 'q8_0'")),
             s.arg("bnb_4bit_compute_dtype", .choice(["float16", "bfloat16", "float32"]), .none,
-                  "Precision bitsandbytes computes in; None means the same as torch_dtype.", support: bnb,
+                  "quant_method bnb: the precision the 4-bit weights are used in. tune dequantizes each weight (code times its block's absmax, in f32) and rounds it to this dtype, as bitsandbytes does; the products and sums stay f32. None: torch_dtype, and float32 when that is unset too.",
                   derived: DerivedDefault("same as torch_dtype") { $0.value("torch_dtype") }),
             s.arg("bnb_4bit_quant_type", .choice(["fp4", "nf4"]), "nf4",
-                  "The 4-bit number format bitsandbytes uses.", support: bnb),
+                  "quant_method bnb: the 16 levels each 4-bit weight picks from. nf4 places them at quantiles of a normal distribution (better for trained weights); fp4 is a tiny float with 1 sign, 2 exponent and 1 mantissa bits. Blocks of 64 weights share one absmax scale."),
             s.arg("bnb_4bit_use_double_quant", .bool, true,
-                  "Also quantize the quantization constants to save a little more memory.", support: bnb),
-            s.arg("bnb_4bit_quant_storage", .string, .none, "Storage dtype for packed bitsandbytes weights.", support: bnb),
+                  "quant_method bnb: store the blocks' absmax scales in 8 bits too (blocks of 256, minus their mean), about 0.37 bit per weight less on disk. The live model keeps the dequantized scales as f32 so every row can be read on its own."),
+            s.arg("bnb_4bit_quant_storage", .string, .none, "Storage dtype for packed bitsandbytes weights.",
+                  support: Unsupported.absent("packed weights are always stored as uint8 here", instead: "leave it unset")),
         ]
     }()
 }

@@ -79,7 +79,7 @@ public enum HFModelExport {
 
         let live = weights ?? model.model
         try writeWeights(live, to: temp, options: options)
-        try writeText(configJSON(live.config, dtype: options.dtype), to: temp + "/config.json")
+        try writeText(configJSON(live.config, dtype: options.dtype, quantization: HFBNBExport.quantizationConfig(live)), to: temp + "/config.json")
         try writeText(generationConfigJSON(model, config: live.config), to: temp + "/generation_config.json")
         try HFTokenizerExport.write(model, maxPositions: live.config.maxPositions, to: temp)
 
@@ -160,6 +160,7 @@ public enum HFModelExport {
         let weights = m.namedWeights   // owns the norm vectors the views below point into
         for t in weights {
             let order = hfRowOrder(t, config: m.config, style: m.rope.style)
+            if BNBFormat(t.type) != nil { tensors += try HFBNBExport.tensors(t, order: order, keep: &keep); continue }
             tensors.append(try converted(t, order: order, dtype: options.dtype, keep: &keep))
         }
         try withExtendedLifetime((keep, weights, m)) {
@@ -220,7 +221,7 @@ public enum HFModelExport {
     }
 
     /// `config.json` with the keys transformers 5.24 writes for the architecture's config class.
-    static func configJSON(_ c: ModelConfig, dtype: DType) -> String {
+    static func configJSON(_ c: ModelConfig, dtype: DType, quantization: ExportJSON? = nil) -> String {
         var j: [(String, ExportJSON)] = [
             ("architectures", .array([.string(hfClassName(c.architecture))])),
             ("attention_dropout", .double(0)),
@@ -258,6 +259,7 @@ public enum HFModelExport {
                   ("layer_types", layerTypes), ("max_window_layers", .int(c.layerCount)),
                   ("sliding_window", .null), ("use_sliding_window", .bool(false))]
         }
+        if let quantization { j.append(("quantization_config", quantization)) }
         return ExportJSON.object(j).rendered() + "\n"
     }
 
