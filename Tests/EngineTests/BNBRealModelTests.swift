@@ -59,6 +59,15 @@ final class BNBRealModelTests: XCTestCase {
         let long = try m.respond(to: [ChatMessage(role: "user", content: "Write a story about a lighthouse keeper.")], options: o)
         print(String(format: "bnb nf4 (bf16 compute): decode %d tokens in %.2f s = %.1f tokens/s; answer: %@",
                      long.tokens.count, long.decodeSeconds, Double(long.tokens.count) / max(long.decodeSeconds, 1e-9), answer.text))
+        let (q32, _) = try source.model.quantizedBNB(BNBOptions(format: .nf4))
+        let f32 = try LoadedModel(replacingModelOf: source, with: q32).respond(to: [ChatMessage(role: "user", content: "Write a story about a lighthouse keeper.")], options: o)
+        let q41 = try source.respond(to: [ChatMessage(role: "user", content: "Write a story about a lighthouse keeper.")], options: o)
+        print(String(format: "decode tokens/s (same run): bnb nf4 f32 compute %.1f, source q4_1 %.1f",
+                     Double(f32.tokens.count) / max(f32.decodeSeconds, 1e-9), Double(q41.tokens.count) / max(q41.decodeSeconds, 1e-9)))
+        let rates = [GGMLType.bnb_nf4, .bnb_nf4_bf16, .bnb_nf4_f16, .bnb_fp4, .q4_0, .q4_1].map {
+            String(format: "%@ %.2f", $0.name, KernelBenchmark.matVecWeightsPerSecond($0) / 1e9)
+        }
+        print("mat-vec G weights/s on one thread: " + rates.joined(separator: ", "))
     }
 
     /// QLoRA: the frozen NF4 base dequantizes through the same function as inference, and LoRA
