@@ -57,4 +57,16 @@ final class BNBSessionTests: XCTestCase {
         XCTAssertTrue(out3.errors.contains { $0.message.contains("GGUF has no bitsandbytes types") }, "\(out3.errors)")
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/never-written-bnb"))
     }
+
+    func testExportQuantizesWithFidelityAndKeepsTheLiveModel() throws {
+        let model = try AdapterSessionTests.defaultModel()
+        let tmp = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let (i, out, _) = session()
+        XCTAssertEqual(i.runScript("load model \(model)\nexport --quant_method bnb --output_dir \(tmp)/nf4\nmodels", file: "x.tune"), 0, "\(out.errors)")
+        XCTAssertTrue(out.lines.contains { $0.hasPrefix("quantized the linear layers to bitsandbytes nf4 with double quantization, weights rounded to float32") }, "\(out.lines)")
+        XCTAssertTrue(out.lines.contains { $0.hasPrefix("fidelity on 508 held-out tokens") }, "\(out.lines)")
+        XCTAssertTrue(out.lines.contains { $0.contains("q4_1 (GGUF") }, "export leaves the live model as it was: \(out.lines)")
+        XCTAssertNotNil(try SafetensorsFile(path: tmp + "/nf4/model.safetensors").info("model.layers.0.mlp.down_proj.weight.nested_absmax"))
+    }
 }

@@ -76,7 +76,11 @@ extension EngineSessionBackend {
         }
         if let o = try Self.bnbOptions(a) {
             if wantsGGUF { throw BackendError.failed("quant_method bnb is written as an HF directory (the layout transformers and bitsandbytes load); GGUF has no bitsandbytes types: drop to_gguf, or export a GGUF type such as q4_0") }
-            if source.model.linearWeightTypes != [o.type] { source = try Self.bnbQuantized(source, o).0 }
+            if source.model.linearWeightTypes != [o.type] {
+                let (q, line) = try Self.bnbQuantized(source, o)
+                mergeLines += [line] + fidelityLines(q.model, reference: source, cancel: cancel)
+                source = q
+            }
         }
         guard wantsGGUF else {
             if a.bool("to_ollama") == true { throw BackendError.failed("to_ollama needs a GGUF file; add --to_gguf true") }
