@@ -25,6 +25,9 @@ func matVecRows(_ w: RawTensor, x: UnsafePointer<Float>, sums: UnsafePointer<Flo
     case .fp8_e4m3: run { dotFP8E4M3($0, x, n) }
     case .hqq4: run { dotHQQ4($0, x, sums, n) }
     case .hqq8: run { dotHQQ8($0, x, sums, n) }
+    case .bnb_nf4, .bnb_nf4_f16, .bnb_nf4_bf16, .bnb_fp4, .bnb_fp4_f16, .bnb_fp4_bf16:
+        let type = w.type
+        run { dotBNB(type, $0, x, n) }
     default:
         // Formats without a fused kernel: dequantize the row, then an f32 dot.
         withUnsafeTemporaryAllocation(of: Float.self, capacity: n) { tmp in

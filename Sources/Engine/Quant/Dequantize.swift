@@ -24,6 +24,7 @@ public func dequantize(_ type: GGMLType, from src: UnsafeRawPointer, to dst: Uns
     case .q6_K: dequantizeQ6_K(src, dst, blocks)
     case .q8_K: dequantizeQ8_K(src, dst, blocks)
     case .fp8_e4m3, .hqq4, .hqq8: dequantizeFP8HQQ(type, src, dst, blocks)
+    case .bnb_nf4, .bnb_nf4_f16, .bnb_nf4_bf16, .bnb_fp4, .bnb_fp4_f16, .bnb_fp4_bf16: dequantizeBNB(type, src, dst, blocks)
     }
 }
 

@@ -27,6 +27,7 @@ public func quantize(_ type: GGMLType, from src: UnsafePointer<Float>, to dst: U
     case .q5_K: quantizeQ5_K(src, dst, blocks)
     case .q6_K: quantizeQ6_K(src, dst, blocks)
     case .fp8_e4m3, .hqq4, .hqq8: quantizeFP8HQQ(type, src, dst, count)
+    case .bnb_nf4, .bnb_nf4_f16, .bnb_nf4_bf16, .bnb_fp4, .bnb_fp4_f16, .bnb_fp4_bf16: quantizeBNB(type, src, dst, count)
     }
 }
 

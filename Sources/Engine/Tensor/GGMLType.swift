@@ -18,6 +18,10 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
     case q6_K = 14
     case q8_K = 15
     case bf16 = 30
+    // bitsandbytes 4-bit (BNBFormat.swift): NF4 / FP4, dequantized weights rounded to the
+    // compute dtype named by the suffix (none: float32).
+    case bnb_nf4 = 1000, bnb_nf4_f16 = 1001, bnb_nf4_bf16 = 1002
+    case bnb_fp4 = 1003, bnb_fp4_f16 = 1004, bnb_fp4_bf16 = 1005
     // Engine-only (FP8HQQFormats.swift): E4M3 with an f32 scale per 32; HQQ 4/8-bit per 64.
     case fp8_e4m3 = 1010
     case hqq4 = 1011
@@ -31,6 +35,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         case .q2_K, .q3_K, .q4_K, .q5_K, .q6_K, .q8_K: return 256
         case .fp8_e4m3: return 32
         case .hqq4, .hqq8: return 64
+        case .bnb_nf4, .bnb_nf4_f16, .bnb_nf4_bf16, .bnb_fp4, .bnb_fp4_f16, .bnb_fp4_bf16: return 64
         }
     }
 
@@ -54,6 +59,7 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         case .fp8_e4m3: return 4 + 32
         case .hqq4: return 4 + 4 + 32
         case .hqq8: return 4 + 4 + 64
+        case .bnb_nf4, .bnb_nf4_f16, .bnb_nf4_bf16, .bnb_fp4, .bnb_fp4_f16, .bnb_fp4_bf16: return 4 + 32
         }
     }
 
@@ -86,6 +92,12 @@ public enum GGMLType: UInt32, Sendable, CaseIterable, CustomStringConvertible {
         case .fp8_e4m3: return "fp8_e4m3"
         case .hqq4: return "hqq4"
         case .hqq8: return "hqq8"
+        case .bnb_nf4: return "bnb_nf4"
+        case .bnb_nf4_f16: return "bnb_nf4_f16"
+        case .bnb_nf4_bf16: return "bnb_nf4_bf16"
+        case .bnb_fp4: return "bnb_fp4"
+        case .bnb_fp4_f16: return "bnb_fp4_f16"
+        case .bnb_fp4_bf16: return "bnb_fp4_bf16"
         }
     }
 

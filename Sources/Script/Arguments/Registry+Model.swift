@@ -110,26 +110,26 @@ extension ArgumentRegistry {
         for c in Command.allCases {
             perCommand[c] = (Set<Command>.export.contains(c) ? atExport : atLoad) + ggufQuantTypes
         }
-        let bnb = Unsupported.absent("no bitsandbytes", instead: "quantize with quant_method 'q4_k' or 'q8_0'")
         return [
             s.arg("quant_method", .choice(union), .none,
                   "Quantization scheme: applied while loading for training and inference, or written out by export. tune adds the GGUF types (q4_k, q8_0, ...).",
                   support: .restricted(
-                      allowedChoices: ggufQuantTypes + ["gptq", "awq", "fp8", "hqq"],
+                      allowedChoices: ggufQuantTypes + ["gptq", "awq", "bnb", "fp8", "hqq"],
                       reason: "tune has no EETQ or optimum-quanto kernels",
                       instead: "use hqq (quant_bits 4 or 8), bnb, fp8 or a GGUF type such as 'q4_k' or 'q8_0'"),
                   choicesPerCommand: perCommand),
-            s.arg("quant_bits", .int, .none, "Bit width of the quantized weights (gptq: 4 or 8, awq: 4, hqq: 4 or 8); fp8 and a GGUF type fix their own.",
+            s.arg("quant_bits", .int, .none, "Bit width of the quantized weights (gptq: 4 or 8, awq: 4, bnb: 4, hqq: 4 or 8); fp8 and a GGUF type fix their own.",
                   range: .positive),
             s.arg("hqq_axis", .int, .none, "Axis along which HQQ groups weights: 1 (the default) groups 64 weights along a row; 0 is refused (see the error)."),
             s.arg("bnb_4bit_compute_dtype", .choice(["float16", "bfloat16", "float32"]), .none,
-                  "Precision bitsandbytes computes in; None means the same as torch_dtype.", support: bnb,
+                  "quant_method bnb: each dequantized weight is rounded to this dtype, as bitsandbytes does; products and sums stay f32 here. None: torch_dtype, else float32.",
                   derived: DerivedDefault("same as torch_dtype") { $0.value("torch_dtype") }),
             s.arg("bnb_4bit_quant_type", .choice(["fp4", "nf4"]), "nf4",
-                  "The 4-bit number format bitsandbytes uses.", support: bnb),
+                  "quant_method bnb: the 16 levels of a 4-bit weight, scaled by its block of 64's absmax. nf4: normal-distribution quantiles (closer for trained weights); fp4: a 1-2-1 bit float."),
             s.arg("bnb_4bit_use_double_quant", .bool, true,
-                  "Also quantize the quantization constants to save a little more memory.", support: bnb),
-            s.arg("bnb_4bit_quant_storage", .string, .none, "Storage dtype for packed bitsandbytes weights.", support: bnb),
+                  "quant_method bnb: store the blocks' absmax scales in 8 bits too (0.37 bit a weight less on disk); in memory tune keeps the scales they decode to as f32."),
+            s.arg("bnb_4bit_quant_storage", .string, .none, "Storage dtype for packed bitsandbytes weights.",
+                  support: Unsupported.absent("packed weights are always stored as uint8 here", instead: "leave it unset")),
         ]
     }()
 }

@@ -32,6 +32,7 @@ extension EngineSessionBackend {
     func quantizeLive(_ request: CommandRequest, cancel: CancellationFlag, progress: (ProgressEvent) -> Void) throws -> CommandOutcome {
         if let outcome = try quantizeLiveFP8HQQ(request, cancel: cancel) { return outcome }
         guard let handle = request.model else { throw BackendError.failed("quantize needs a live model; load model PATH first") }
+        if let o = try Self.bnbOptions(request.arguments) { return try bnbQuantizeLive(o, handle, cancel: cancel) }
         let source = try loaded(handle)
         if let method = CalibratedMethod(request.arguments) {
             let (q, lines) = try calibratedQuantization(method, of: source, request, cancel: cancel, progress: progress)
@@ -76,6 +77,14 @@ extension EngineSessionBackend {
             let m = try merged(handle, adapter: adapter, target: .f32, cancel: cancel)
             source = m.model
             mergeLines = ["merged adapter \((adapter.path as NSString).lastPathComponent) before export (\(m.how)); \(m.check)"]
+        }
+        if let o = try Self.bnbOptions(a) {
+            if wantsGGUF { throw BackendError.failed("quant_method bnb is written as an HF directory (the layout transformers and bitsandbytes load); GGUF has no bitsandbytes types: drop to_gguf, or export a GGUF type such as q4_0") }
+            if source.model.linearWeightTypes != [o.type] {
+                let (q, line) = try Self.bnbQuantized(source, o)
+                mergeLines += [line] + fidelityLines(q.model, reference: source, cancel: cancel)
+                source = q
+            }
         }
         guard wantsGGUF else {
             if a.bool("to_ollama") == true { throw BackendError.failed("to_ollama needs a GGUF file; add --to_gguf true") }

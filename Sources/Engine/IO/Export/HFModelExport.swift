@@ -81,8 +81,8 @@ public enum HFModelExport {
 
         let live = weights ?? model.model
         try writeWeights(live, to: temp, options: options)
-        try writeText(configJSON(live.config, dtype: options.dtype, quantization: options.fp8Tile.map(HFFP8Export.quantizationConfig)),
-                      to: temp + "/config.json")
+        let quantization = options.fp8Tile.map(HFFP8Export.quantizationConfig) ?? HFBNBExport.quantizationConfig(live)
+        try writeText(configJSON(live.config, dtype: options.dtype, quantization: quantization), to: temp + "/config.json")
         try writeText(generationConfigJSON(model, config: live.config), to: temp + "/generation_config.json")
         try HFTokenizerExport.write(model, maxPositions: live.config.maxPositions, to: temp)
 
@@ -167,6 +167,7 @@ public enum HFModelExport {
                 tensors += try HFFP8Export.tensors(t, order: order, tile: tile, keep: &keep)
                 continue
             }
+            if BNBFormat(t.type) != nil { tensors += try HFBNBExport.tensors(t, order: order, keep: &keep); continue }
             tensors.append(try converted(t, order: order, dtype: options.dtype, keep: &keep))
         }
         try withExtendedLifetime((keep, weights, m)) {

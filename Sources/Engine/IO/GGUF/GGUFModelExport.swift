@@ -18,7 +18,7 @@ extension LoadedModel {
         case .q6_K: return 18
         case .bf16: return 32
         case .q8_1, .q8_K: return 7
-        case .fp8_e4m3, .hqq4, .hqq8: return 0   // never written: the GGUF writer refuses engine-only types
+        default: return 0   // engine-only types (bnb, fp8, hqq): the GGUF writer refuses their tensors
         }
     }
 
