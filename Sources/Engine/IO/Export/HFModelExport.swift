@@ -41,12 +41,17 @@ public enum HFModelExport {
         public var safeSerialization: Bool
         /// Replace an existing non-empty directory.
         public var existOK: Bool
+        /// Write the decoder's linear layers in GPTQ's or AWQ's packed layout (the model must
+        /// hold them on that grid), with the matching `quantization_config`.
+        public var packedQuantization: HFPackedQuantization?
 
-        public init(dtype: DType = .float32, maxShardSize: Int = 5_000_000_000, safeSerialization: Bool = true, existOK: Bool = false) {
+        public init(dtype: DType = .float32, maxShardSize: Int = 5_000_000_000, safeSerialization: Bool = true, existOK: Bool = false,
+                    packedQuantization: HFPackedQuantization? = nil) {
             self.dtype = dtype
             self.maxShardSize = maxShardSize
             self.safeSerialization = safeSerialization
             self.existOK = existOK
+            self.packedQuantization = packedQuantization
         }
     }
 
@@ -58,6 +63,7 @@ public enum HFModelExport {
         guard options.safeSerialization else {
             throw FileError(path: directory, problem: "only safetensors weights can be written (safe_serialization false asks for PyTorch .bin files, which this engine does not write)")
         }
+        try options.packedQuantization?.validate()
         let target = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         let fm = FileManager.default
         var isDir: ObjCBool = false
@@ -79,7 +85,7 @@ public enum HFModelExport {
 
         let live = weights ?? model.model
         try writeWeights(live, to: temp, options: options)
-        try writeText(configJSON(live.config, dtype: options.dtype), to: temp + "/config.json")
+        try writeText(configJSON(live.config, dtype: options.dtype, packed: options.packedQuantization), to: temp + "/config.json")
         try writeText(generationConfigJSON(model, config: live.config), to: temp + "/generation_config.json")
         try HFTokenizerExport.write(model, maxPositions: live.config.maxPositions, to: temp)
 
@@ -156,13 +162,18 @@ public enum HFModelExport {
 
     static func writeWeights(_ m: LlamaModel, to directory: String, options: Options) throws {
         var keep: [Buffer] = []
+        let packedStorage = HFPackedQuantization.Storage()
         var tensors: [SafetensorsWriter.Tensor] = []
         let weights = m.namedWeights   // owns the norm vectors the views below point into
         for t in weights {
             let order = hfRowOrder(t, config: m.config, style: m.rope.style)
+            if let p = options.packedQuantization, HFPackedQuantization.isPacked(t.name) {
+                tensors += try p.packed(t, order: order, storage: packedStorage)
+                continue
+            }
             tensors.append(try converted(t, order: order, dtype: options.dtype, keep: &keep))
         }
-        try withExtendedLifetime((keep, weights, m)) {
+        try withExtendedLifetime((keep, packedStorage, weights, m)) {
             try SafetensorsWriter.writeSharded(tensors, metadata: ["format": "pt"], directory: directory,
                                                maxShardSize: options.maxShardSize)
         }
@@ -220,7 +231,7 @@ public enum HFModelExport {
     }
 
     /// `config.json` with the keys transformers 5.24 writes for the architecture's config class.
-    static func configJSON(_ c: ModelConfig, dtype: DType) -> String {
+    static func configJSON(_ c: ModelConfig, dtype: DType, packed: HFPackedQuantization? = nil) -> String {
         var j: [(String, ExportJSON)] = [
             ("architectures", .array([.string(hfClassName(c.architecture))])),
             ("attention_dropout", .double(0)),
@@ -243,6 +254,7 @@ public enum HFModelExport {
             ("use_cache", .bool(true)),
             ("vocab_size", .int(c.vocabSize)),
         ]
+        if let packed { j.append(("quantization_config", packed.configJSON)) }
         let layerTypes = ExportJSON.array(Array(repeating: .string("full_attention"), count: c.layerCount))
         switch c.architecture {
         case .llama:
