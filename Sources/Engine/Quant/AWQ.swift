@@ -43,9 +43,8 @@ enum AWQ {
 
     /// The scales among the 20 candidates with the least `loss` (the block output error of
     /// the layers quantized with those scales).
-    static func searchScales(identity: Bool = false, xMean: [Float], wMean: [Float]?, loss: ([Float]) -> Double) -> [Float] {
+    static func searchScales(xMean: [Float], wMean: [Float]?, loss: ([Float]) -> Double) -> [Float] {
         var best = (error: Double.infinity, scales: [Float](repeating: 1, count: xMean.count))
-        if identity { best.error = loss(best.scales) }
         for step in 0..<gridPoints {
             let s = candidate(step: step, xMean: xMean, wMean: wMean)
             let e = loss(s)

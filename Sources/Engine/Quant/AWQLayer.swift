@@ -8,7 +8,7 @@ enum AWQLayer {
 
     static func quantize(_ layer: inout FloatLayer, model: LlamaModel, observed: LayerwiseCalibration.Observations,
                          kept: LayerwiseCalibration.KeptInputs, grid: GroupGrid, duoScaling: Bool, clip: Bool,
-                         identityCandidate: Bool = false, cancel: CancellationToken?) throws -> DecoderLayer {
+                         cancel: CancellationToken?) throws -> DecoderLayer {
         let fp = layer.decoderLayer()
         let d = model.config.hiddenSize
         let ws = Workspace()
@@ -67,7 +67,7 @@ enum AWQLayer {
 
         // q, k, v: scored on the attention output, o unquantized.
         let attentionReference = outputs(kept.attentionInput, attention(fp))
-        let sAttention = AWQ.searchScales(identity: identityCandidate, xMean: observed[Point.attentionInput.rawValue].meanMagnitude,
+        let sAttention = AWQ.searchScales(xMean: observed[Point.attentionInput.rawValue].meanMagnitude,
                                           wMean: wMean([layer.q, layer.k, layer.v])) { s in
             let t = DecoderLayer(attentionNorm: fp.attentionNorm, q: trial(layer.q, s, "q"), k: trial(layer.k, s, "k"),
                                  v: trial(layer.v, s, "v"), o: fp.o, qNorm: fp.qNorm, kNorm: fp.kNorm, mlpNorm: fp.mlpNorm,
@@ -79,13 +79,13 @@ enum AWQLayer {
         var sOutput: [Float]?
         let outputHessian = observed[Point.attentionOutput.rawValue].hessian
         if layer.v.rows == layer.o.columns && layer.v.columns == layer.o.rows {
-            sOutput = AWQ.searchScales(identity: identityCandidate, xMean: observed[Point.attentionOutput.rawValue].meanMagnitude, wMean: wMean([layer.o]),
+            sOutput = AWQ.searchScales(xMean: observed[Point.attentionOutput.rawValue].meanMagnitude, wMean: wMean([layer.o]),
                                        loss: AWQ.linearLoss(targets([layer.o]), columns: layer.o.columns, hessian: outputHessian, grid: grid))
         }
         try checkCancel()
         // gate, up: scored on the MLP output, down unquantized.
         let mlpReference = outputs(kept.mlpInput, mlp(fp))
-        let sMLP = AWQ.searchScales(identity: identityCandidate, xMean: observed[Point.mlpInput.rawValue].meanMagnitude, wMean: wMean([layer.gate, layer.up])) { s in
+        let sMLP = AWQ.searchScales(xMean: observed[Point.mlpInput.rawValue].meanMagnitude, wMean: wMean([layer.gate, layer.up])) { s in
             let t = DecoderLayer(attentionNorm: fp.attentionNorm, q: fp.q, k: fp.k, v: fp.v, o: fp.o, qNorm: fp.qNorm,
                                  kNorm: fp.kNorm, mlpNorm: fp.mlpNorm, gate: trial(layer.gate, s, "gate"),
                                  up: trial(layer.up, s, "up"), down: fp.down)
@@ -94,7 +94,7 @@ enum AWQLayer {
         try checkCancel()
         // down, from up.
         let hiddenHessian = observed[Point.mlpHidden.rawValue].hessian
-        let sDown = AWQ.searchScales(identity: identityCandidate, xMean: observed[Point.mlpHidden.rawValue].meanMagnitude, wMean: wMean([layer.down]),
+        let sDown = AWQ.searchScales(xMean: observed[Point.mlpHidden.rawValue].meanMagnitude, wMean: wMean([layer.down]),
                                      loss: AWQ.linearLoss(targets([layer.down]), columns: layer.down.columns, hessian: hiddenHessian, grid: grid))
         try checkCancel()
 

@@ -41,25 +41,22 @@ public enum CalibratedQuantization {
     /// block-output scores run on about `searchTokens` tokens of whole calibration sequences
     /// (spread evenly over them); every other statistic uses all of them. As in GPTQ, each
     /// layer sees the outputs of the layers before it already quantized (AutoAWQ passes on
-    /// their unquantized outputs).
+    /// their unquantized outputs; measured on SmolLM2 that way it was 5% worse).
+    ///
+    /// On SmolLM2 at 4 bits / group 128 (16×256 calibration tokens, held-out GPL-3) this is
+    /// still 0.8% worse in perplexity than round to nearest on the same grid (22.62 against
+    /// 22.45; 23.23 before the block scoring and clipping): scoring on 1024 tokens gave 23.23,
+    /// on all 4096 22.81, without clipping 24.22. The small model and calibration set are the
+    /// suspects; the algorithm follows AutoAWQ step by step.
     public static func awq(model: LlamaModel, calibration: [[Int]], bits: Int = 4, groupSize: Int = 128,
-                           symmetric: Bool = false, duoScaling: Bool = true, clip: Bool = true, searchTokens: Int = 1024,
+                           symmetric: Bool = false, duoScaling: Bool = true, clip: Bool = true, searchTokens: Int = 2048,
                            batchSize: Int = 1,
                            progress: (Progress) -> Void = { _ in }, cancel: CancellationToken? = nil) throws -> LlamaModel {
-        try awq(model: model, calibration: calibration, bits: bits, groupSize: groupSize, symmetric: symmetric, duoScaling: duoScaling,
-                clip: clip, searchTokens: searchTokens, batchSize: batchSize, propagation: .quantized, identityCandidate: false,
-                progress: progress, cancel: cancel)
-    }
-
-    static func awq(model: LlamaModel, calibration: [[Int]], bits: Int, groupSize: Int, symmetric: Bool, duoScaling: Bool, clip: Bool,
-                    searchTokens: Int, batchSize: Int, propagation: LayerwiseCalibration.Propagation, identityCandidate: Bool,
-                    progress: (Progress) -> Void, cancel: CancellationToken?) throws -> LlamaModel {
         let grid = try GroupGrid(bits: bits, groupSize: groupSize, symmetric: symmetric, style: .awq)
         let layers = try LayerwiseCalibration.run(model: model, calibration: calibration, batchSize: batchSize,
-                                                  keepTokens: searchTokens, propagation: propagation,
-                                                  progress: progress, cancel: cancel) { _, layer, observed, kept in
+                                                  keepTokens: searchTokens, progress: progress, cancel: cancel) { _, layer, observed, kept in
             try AWQLayer.quantize(&layer, model: model, observed: observed, kept: kept, grid: grid,
-                                  duoScaling: duoScaling, clip: clip, identityCandidate: identityCandidate, cancel: cancel)
+                                  duoScaling: duoScaling, clip: clip, cancel: cancel)
         }
         return try assemble(model, layers: layers, grid: grid)
     }

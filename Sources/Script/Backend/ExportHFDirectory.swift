@@ -43,11 +43,13 @@ extension EngineSessionBackend {
         if let method = CalibratedMethod(a) {
             let layout = HFPackedQuantization(format: method.kind == .gptq ? .gptq : .awq, bits: method.bits,
                                               groupSize: method.groupSize, symmetric: method.symmetric)
-            do { try layout.validate() } catch { throw BackendError.failed("quant_method \(method.name) to an HF directory: \(error)") }
+            do { try layout.validate(for: source.model.config) } catch { throw BackendError.failed("quant_method \(method.name) to an HF directory: \(error)") }
             let (q, lines) = try calibratedQuantization(method, of: source, request, cancel: cancel, progress: progress)
             (weights, packed, calibrationLines) = (q, layout, lines + fidelityLines(q, reference: source, cancel: cancel))
         }
-        let dtype = packed != nil && a.string("torch_dtype") == nil ? .float16 : try Self.exportDType(a, model: source.model)
+        // The packed formats keep their dense tensors (embeddings, norms) in float16.
+        let dtype: HFModelExport.DType
+        if packed != nil && a.string("torch_dtype") == nil { dtype = .float16 } else { dtype = try Self.exportDType(a, model: source.model) }
         let shardSize: Int
         do {
             shardSize = try SafetensorsWriter.parseShardSize(a.string("max_shard_size") ?? "5GB")

@@ -75,6 +75,22 @@ public struct HFPackedQuantization: Sendable, Equatable {
         }
     }
 
+    /// `validate()` and the shapes of `config`'s linear layers, so a model the layout cannot
+    /// hold is refused before minutes of calibration.
+    public func validate(for config: ModelConfig) throws {
+        try validate()
+        let qDim = config.headCount * config.headDim, kvDim = config.kvHeadCount * config.headDim
+        let perWord = 32 / bits
+        for out in [config.hiddenSize, qDim, kvDim, config.intermediateSize] where out % perWord != 0 {
+            throw FileError(path: "quantization_config", problem: "a linear layer has \(out) outputs, not a multiple of \(perWord) as \(format.rawValue)'s qzeros packs them")
+        }
+        if format == .awq {
+            for n in [config.hiddenSize, qDim, config.intermediateSize] where n % groupSize != 0 {
+                throw FileError(path: "quantization_config", problem: "a linear layer has \(n) inputs, not a multiple of group_size \(groupSize), which AWQ's layout requires (AutoAWQ refuses such a layer); use group_size \(Self.largestDividingGroup(n)) or GPTQ")
+            }
+        }
+    }
+
     /// The codes (rows × columns, 0…2^bits−1), f16 scale bits and integer zeros (rows × groups)
     /// of a weight held in `blockType` blocks on this grid.
     func unpack(_ t: RawTensor) throws -> (codes: [UInt8], scales: [UInt16], zeros: [UInt8]) {
