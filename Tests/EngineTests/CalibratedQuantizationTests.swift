@@ -6,7 +6,7 @@ import XCTest
 /// algorithm (Scripts/goldens/gptq_reference.py) and against a scalar OBQ-form reference
 /// written here; the grid's blocks against the engine's own dequantizer; and on the real
 /// SmolLM2, held-out perplexity against round to nearest at the same bits and group size
-/// (GPTQ beats it; AWQ, as implemented here, is 3.5% worse).
+/// (GPTQ beats it; AWQ, scored on block outputs with clipping as AutoAWQ does, is 0.8% worse).
 final class CalibratedQuantizationTests: XCTestCase {
     struct Golden {
         let rows, columns, tokens: Int
@@ -117,6 +117,48 @@ final class CalibratedQuantizationTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// AutoAWQ's clipping search against a scalar version of it that scores each candidate on
+    /// the inputs themselves (Σ_t (x_t · (Q(clamp w) − w))², in f64) rather than through Σ x xᵀ.
+    func testAWQClippingPicksTheShrinkWithTheLeastOutputError() throws {
+        var rng = SplitMix(seed: 5)
+        let rows = 6, n = 96, tokens = 150
+        var w = (0..<(rows * n)).map { _ in Float(rng.normal() * 0.05) }
+        for r in 0..<rows { w[r * n + (r * 7) % n] *= 8 }   // one outlier per row
+        let x = (0..<(tokens * n)).map { i in Float(rng.normal() * (i % n == 3 ? 4 : 1)) }
+        let grid = try GroupGrid(bits: 4, groupSize: 64, symmetric: false, style: .awq)
+        let h = hessian(x, tokens: tokens, columns: n)
+        var clipped = w
+        AWQ.clip(&clipped, rows: rows, columns: n, hessian: h, grid: grid)
+        var shrunk = 0
+        for r in 0..<rows {
+            for start in stride(from: 0, to: n, by: 64) {
+                let end = min(n, start + 64), width = end - start
+                let group = Array(w[(r * n + start)..<(r * n + end)])
+                let amax = group.map(abs).max()!
+                var best = (error: Double.infinity, limit: amax)
+                for i in 0..<10 {
+                    let limit = amax * (1 - Float(i) / 20)
+                    let c = group.map { min(max($0, -limit), limit) }
+                    let p = c.withUnsafeBufferPointer { grid.parameters($0.baseAddress!, width) }
+                    let q = c.map { p.value(p.code($0, maxCode: 15)) }
+                    var e = 0.0
+                    for t in 0..<tokens {
+                        var dot = 0.0
+                        for j in 0..<width { dot += Double(x[t * n + start + j]) * Double(q[j] - group[j]) }
+                        e += dot * dot
+                    }
+                    // Strictly better, as the search keeps the first of equal errors; 1e-9 relative
+                    // leaves f32-versus-f64 near-ties to either side.
+                    if e < best.error * (1 - 1e-9) { best = (e, limit) }
+                }
+                if best.limit < amax { shrunk += 1 }
+                let want = group.map { min(max($0, -best.limit), best.limit) }
+                XCTAssertEqual(Array(clipped[(r * n + start)..<(r * n + end)]), want, "row \(r), group at \(start)")
+            }
+        }
+        XCTAssertGreaterThan(shrunk, 0, "the outliers make clipping pay somewhere")
     }
 
     func testUnsupportedGridsAndBadHessiansAreClearErrors() throws {
@@ -232,10 +274,10 @@ final class CalibratedQuantizationTests: XCTestCase {
         }
         print(String(format: "calibration %d×%d tokens: GPTQ %.0f s, AWQ %.0f s", sequences, sequenceLength, gptqSeconds, awqSeconds))
         XCTAssertLessThan(ppl["GPTQ 4-bit sym g128"]!, ppl["RTN 4-bit sym g128"]!)
-        // AWQ as implemented here does NOT beat round to nearest on this model: measured 23.23
-        // against 22.45 (+3.5%); scaling q/k/v as well gave +35%. This bound only keeps it from
-        // getting worse than it is now; see CalibratedQuantization.awq.
-        XCTAssertLessThan(ppl["AWQ 4-bit zero-point g128"]!, ppl["RTN 4-bit zero-point g128"]! * 1.05)
+        // AWQ does NOT beat round to nearest on this model yet: measured 22.62 against 22.45
+        // (+0.8%; the per-linear search before this one gave 23.23, +3.5%). The bound keeps it
+        // from sliding back; see CalibratedQuantization.awq.
+        XCTAssertLessThan(ppl["AWQ 4-bit zero-point g128"]!, ppl["RTN 4-bit zero-point g128"]! * 1.02)
         // Calibrated 4-bit stays within reach of the source: not a broken model.
         XCTAssertLessThan(ppl["GPTQ 4-bit sym g128"]!, ppl["f32 (dequantized Q4_1)"]! * 1.5)
         XCTAssertLessThan(ppl["AWQ 4-bit zero-point g128"]!, ppl["f32 (dequantized Q4_1)"]! * 1.5)

@@ -19,9 +19,30 @@ enum LayerwiseCalibration {
     /// Statistics per point, indexed by `Point.rawValue`.
     typealias Observations = [InputStatistics]
 
-    static func run(model: LlamaModel, calibration: [[Int]], batchSize: Int,
+    /// The inputs of the attention and the MLP (the norms' outputs) of some calibration
+    /// sequences, kept whole for methods that score a block's output (AWQ's scale search).
+    struct KeptInputs {
+        /// Tokens of each kept sequence, in order.
+        var lengths: [Int] = []
+        /// The attention norm's outputs, Σ lengths × hidden, sequence after sequence.
+        var attentionInput: [Float] = []
+        /// The MLP norm's outputs, likewise.
+        var mlpInput: [Float] = []
+
+        var tokens: Int { lengths.reduce(0, +) }
+    }
+
+    /// `keepTokens`: about this many tokens of whole sequences, spread evenly over the
+    /// calibration set, have their block inputs kept for `quantizeLayer` (0: none).
+    /// What layer i+1 reads: layer i's outputs with its quantized weights (GPTQ's way, the
+    /// default), or with its original weights (AutoAWQ's way: every layer sees the
+    /// full-precision activations).
+    enum Propagation { case quantized, original }
+
+    static func run(model: LlamaModel, calibration: [[Int]], batchSize: Int, keepTokens: Int = 0,
+                    propagation: Propagation = .quantized,
                     progress: (CalibratedQuantization.Progress) -> Void, cancel: CancellationToken?,
-                    quantizeLayer: (Int, inout FloatLayer, Observations) throws -> DecoderLayer) throws -> [DecoderLayer] {
+                    quantizeLayer: (Int, inout FloatLayer, Observations, KeptInputs) throws -> DecoderLayer) throws -> [DecoderLayer] {
         let config = model.config, d = config.hiddenSize
         let sequences = calibration.filter { !$0.isEmpty }
         guard !sequences.isEmpty else {
@@ -43,6 +64,7 @@ enum LayerwiseCalibration {
             }
             return x
         }
+        let kept = keptSequences(sequences.map(\.count), tokens: keepTokens)
         let ws = Workspace()
         let widths = [d, config.headCount * config.headDim, d, config.intermediateSize]
         let batch = max(1, batchSize)
@@ -53,19 +75,25 @@ enum LayerwiseCalibration {
             var layer = FloatLayer(original)
             let fp = layer.decoderLayer()
             let observed = widths.map { InputStatistics(width: $0) }
+            var keptInputs = KeptInputs()
             for start in stride(from: 0, to: hidden.count, by: batch) {
                 if cancel?.isCancelled == true { throw CalibrationError("quantization cancelled at layer \(li) of \(model.layers.count)") }
                 let end = min(start + batch, hidden.count)
                 var staged = widths.map { _ in [Float]() }
                 for s in start..<end {
                     let n = sequences[s].count
-                    // Layer i's outputs with its original weights are not needed: only its inputs.
                     var x = hidden[s]
+                    let keep = kept.contains(s)
+                    if keep { keptInputs.lengths.append(n) }
                     x.withUnsafeMutableBufferPointer { xp in
                         forward(fp, model: model, x: xp.baseAddress!, tokens: n, workspace: ws) { point, values in
-                            staged[point.rawValue].append(contentsOf: UnsafeBufferPointer(start: values, count: n * widths[point.rawValue]))
+                            let v = UnsafeBufferPointer(start: values, count: n * widths[point.rawValue])
+                            staged[point.rawValue].append(contentsOf: v)
+                            if keep && point == .attentionInput { keptInputs.attentionInput.append(contentsOf: v) }
+                            if keep && point == .mlpInput { keptInputs.mlpInput.append(contentsOf: v) }
                         }
                     }
+                    if propagation == .original { hidden[s] = x }
                 }
                 for p in Point.allCases {
                     staged[p.rawValue].withUnsafeBufferPointer { v in
@@ -73,8 +101,8 @@ enum LayerwiseCalibration {
                     }
                 }
             }
-            let quantized = try quantizeLayer(li, &layer, observed)
-            for s in 0..<hidden.count {
+            let quantized = try quantizeLayer(li, &layer, observed, keptInputs)
+            for s in 0..<hidden.count where propagation == .quantized {
                 let n = sequences[s].count
                 hidden[s].withUnsafeMutableBufferPointer { xp in
                     forward(quantized, model: model, x: xp.baseAddress!, tokens: n, workspace: ws, observe: nil)
@@ -86,27 +114,49 @@ enum LayerwiseCalibration {
         return result
     }
 
+    /// Indices of whole sequences, evenly spread, whose lengths add up to about `tokens`
+    /// (at least one sequence when `tokens` > 0).
+    static func keptSequences(_ lengths: [Int], tokens: Int) -> Set<Int> {
+        guard tokens > 0, !lengths.isEmpty else { return [] }
+        let total = lengths.reduce(0, +)
+        if total <= tokens { return Set(lengths.indices) }
+        let count = max(1, min(lengths.count, lengths.count * tokens / max(1, total)))
+        return Set((0..<count).map { $0 * lengths.count / count })
+    }
+
     /// One decoder layer over `n` tokens at positions 0..<n, in place on x (n × hidden), with
     /// the arithmetic of `LlamaModel.forward`; `observe` sees each linear layer's input.
     static func forward(_ layer: DecoderLayer, model: LlamaModel, x: UnsafeMutablePointer<Float>, tokens n: Int,
                         workspace ws: Workspace, observe: ((Point, UnsafePointer<Float>) -> Void)?) {
-        let config = model.config
-        let d = config.hiddenSize, hd = config.headDim, f = config.intermediateSize
-        let heads = config.headCount, kvHeads = config.kvHeadCount
-        let qDim = heads * hd, kvDim = kvHeads * hd
-        let eps = Float(config.rmsNormEps)
+        let d = model.config.hiddenSize
+        let eps = Float(model.config.rmsNormEps)
         let h = ws.buffer("calib.h", capacity: n * d)
-        let q = ws.buffer("calib.q", capacity: n * qDim)
-        let k = ws.buffer("calib.k", capacity: n * kvDim)
-        let v = ws.buffer("calib.v", capacity: n * kvDim)
-        let attn = ws.buffer("calib.attn", capacity: n * qDim)
-        let gate = ws.buffer("calib.gate", capacity: n * f)
-        let up = ws.buffer("calib.up", capacity: n * f)
-
         layer.attentionNorm.withUnsafeBufferPointer { w in
             for i in 0..<n { rmsNorm(x + i * d, weight: w.baseAddress!, eps: eps, out: h + i * d, d) }
         }
         observe?(.attentionInput, h)
+        attention(layer, model: model, input: h, tokens: n, into: x, accumulate: true, workspace: ws, observe: observe)
+        layer.mlpNorm.withUnsafeBufferPointer { w in
+            for i in 0..<n { rmsNorm(x + i * d, weight: w.baseAddress!, eps: eps, out: h + i * d, d) }
+        }
+        observe?(.mlpInput, h)
+        mlp(layer, model: model, input: h, tokens: n, into: x, accumulate: true, workspace: ws, observe: observe)
+    }
+
+    /// The attention block after its norm: y (= or +=) o(attention(q h, k h, v h)) for one
+    /// sequence of `n` tokens (n × hidden in, n × hidden out).
+    static func attention(_ layer: DecoderLayer, model: LlamaModel, input h: UnsafePointer<Float>, tokens n: Int,
+                          into y: UnsafeMutablePointer<Float>, accumulate: Bool, workspace ws: Workspace,
+                          observe: ((Point, UnsafePointer<Float>) -> Void)? = nil) {
+        let config = model.config
+        let hd = config.headDim
+        let heads = config.headCount, kvHeads = config.kvHeadCount
+        let qDim = heads * hd, kvDim = kvHeads * hd
+        let eps = Float(config.rmsNormEps)
+        let q = ws.buffer("calib.q", capacity: n * qDim)
+        let k = ws.buffer("calib.k", capacity: n * kvDim)
+        let v = ws.buffer("calib.v", capacity: n * kvDim)
+        let attn = ws.buffer("calib.attn", capacity: n * qDim)
         Linear.applyAll([(layer.q, q), (layer.k, k), (layer.v, v)], to: h, tokens: n, workspace: ws)
         if let qn = layer.qNorm, let kn = layer.kNorm {
             qn.withUnsafeBufferPointer { w in
@@ -129,17 +179,22 @@ enum LayerwiseCalibration {
         causalAttention(q: q, n: n, start: 0, keys: k, values: v, heads: heads, kvHeads: kvHeads, headDim: hd,
                         out: attn, workspace: ws)
         observe?(.attentionOutput, attn)
-        layer.o.apply(attn, tokens: n, into: x, accumulate: true, workspace: ws)
-        layer.mlpNorm.withUnsafeBufferPointer { w in
-            for i in 0..<n { rmsNorm(x + i * d, weight: w.baseAddress!, eps: eps, out: h + i * d, d) }
-        }
-        observe?(.mlpInput, h)
+        layer.o.apply(attn, tokens: n, into: y, accumulate: accumulate, workspace: ws)
+    }
+
+    /// The MLP block after its norm: y (= or +=) down(silu(gate h) · up h) over `n` tokens.
+    static func mlp(_ layer: DecoderLayer, model: LlamaModel, input h: UnsafePointer<Float>, tokens n: Int,
+                    into y: UnsafeMutablePointer<Float>, accumulate: Bool, workspace ws: Workspace,
+                    observe: ((Point, UnsafePointer<Float>) -> Void)? = nil) {
+        let f = model.config.intermediateSize
+        let gate = ws.buffer("calib.gate", capacity: n * f)
+        let up = ws.buffer("calib.up", capacity: n * f)
         Linear.applyAll([(layer.gate, gate), (layer.up, up)], to: h, tokens: n, workspace: ws)
         ThreadPool.shared.parallelRanges(n * f, minimum: 4096) { r in
             swiglu(gate + r.lowerBound, up + r.lowerBound, r.count)
         }
         observe?(.mlpHidden, gate)
-        layer.down.apply(gate, tokens: n, into: x, accumulate: true, workspace: ws)
+        layer.down.apply(gate, tokens: n, into: y, accumulate: accumulate, workspace: ws)
     }
 }
 

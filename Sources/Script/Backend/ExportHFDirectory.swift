@@ -32,9 +32,24 @@ extension EngineSessionBackend {
         return .float16
     }
 
-    func exportHFDirectory(_ request: CommandRequest, source: Engine.LoadedModel, handle: ModelHandle) throws -> CommandOutcome {
+    /// With `quant_method gptq|awq` the model is calibrated first and its linear layers are
+    /// written in that format's packed layout (`qweight`, `qzeros`, `scales`, `g_idx`).
+    func exportHFDirectory(_ request: CommandRequest, source: Engine.LoadedModel, handle: ModelHandle,
+                           cancel: CancellationFlag = CancellationFlag(), progress: (ProgressEvent) -> Void = { _ in }) throws -> CommandOutcome {
         let a = request.arguments
-        let dtype = try Self.exportDType(a, model: source.model)
+        var weights: LlamaModel?
+        var packed: HFPackedQuantization?
+        var calibrationLines: [String] = []
+        if let method = CalibratedMethod(a) {
+            let layout = HFPackedQuantization(format: method.kind == .gptq ? .gptq : .awq, bits: method.bits,
+                                              groupSize: method.groupSize, symmetric: method.symmetric)
+            do { try layout.validate(for: source.model.config) } catch { throw BackendError.failed("quant_method \(method.name) to an HF directory: \(error)") }
+            let (q, lines) = try calibratedQuantization(method, of: source, request, cancel: cancel, progress: progress)
+            (weights, packed, calibrationLines) = (q, layout, lines + fidelityLines(q, reference: source, cancel: cancel))
+        }
+        // The packed formats keep their dense tensors (embeddings, norms) in float16.
+        let dtype: HFModelExport.DType
+        if packed != nil && a.string("torch_dtype") == nil { dtype = .float16 } else { dtype = try Self.exportDType(a, model: source.model) }
         let shardSize: Int
         do {
             shardSize = try SafetensorsWriter.parseShardSize(a.string("max_shard_size") ?? "5GB")
@@ -45,17 +60,18 @@ extension EngineSessionBackend {
         let dir = a.string("output_dir") ?? "\(base)-hf"
         var options = HFModelExport.Options(dtype: dtype, maxShardSize: shardSize,
                                             safeSerialization: a.bool("safe_serialization") ?? true,
-                                            existOK: a.bool("exist_ok") == true)
+                                            existOK: a.bool("exist_ok") == true, packedQuantization: packed)
         options.fp8Tile = try Self.fp8ExportTile(a, model: source.model)
         let files: [String]
         do {
-            files = try HFModelExport.write(source, to: dir, options: options)
+            files = try HFModelExport.write(source, weights: weights, to: dir, options: options)
         } catch {
             throw BackendError.failed("\(error)")
         }
         let shards = files.filter { $0.hasSuffix(".safetensors") }.count
-        let layout = options.fp8Tile.map { ", fp8 e4m3 linear weights with \($0)×\($0) weight_scale_inv" } ?? ""
-        return CommandOutcome(report: ["wrote \(dir) (HF model directory, \(dtype.rawValue)\(layout), \(shards) safetensors file\(shards == 1 ? "" : "s"), \(files.count) files)"],
+        let layout = packed.map { ", \($0.format.rawValue) packed layout" }
+            ?? options.fp8Tile.map { ", fp8 e4m3 linear weights with \($0)×\($0) weight_scale_inv" } ?? ""
+        return CommandOutcome(report: calibrationLines + ["wrote \(dir) (HF model directory, \(dtype.rawValue)\(layout), \(shards) safetensors file\(shards == 1 ? "" : "s"), \(files.count) files)"],
                               outputDir: dir)
     }
 

@@ -88,7 +88,7 @@ extension EngineSessionBackend {
         }
         guard wantsGGUF else {
             if a.bool("to_ollama") == true { throw BackendError.failed("to_ollama needs a GGUF file; add --to_gguf true") }
-            var outcome = try exportHFDirectory(request, source: source, handle: handle)
+            var outcome = try exportHFDirectory(request, source: source, handle: handle, cancel: cancel, progress: progress)
             outcome.report = mergeLines + outcome.report + (try fp8ExportFidelity(a, source: source, cancel: cancel))
             return outcome
         }

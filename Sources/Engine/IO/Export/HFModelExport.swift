@@ -43,12 +43,17 @@ public enum HFModelExport {
         public var existOK: Bool
         /// Write the decoder linear weights in transformers' FP8 layout with this tile (HFFP8Export.swift).
         public var fp8Tile: Int? = nil
+        /// Write the decoder's linear layers in GPTQ's or AWQ's packed layout (the model must
+        /// hold them on that grid), with the matching `quantization_config`.
+        public var packedQuantization: HFPackedQuantization?
 
-        public init(dtype: DType = .float32, maxShardSize: Int = 5_000_000_000, safeSerialization: Bool = true, existOK: Bool = false) {
+        public init(dtype: DType = .float32, maxShardSize: Int = 5_000_000_000, safeSerialization: Bool = true, existOK: Bool = false,
+                    packedQuantization: HFPackedQuantization? = nil) {
             self.dtype = dtype
             self.maxShardSize = maxShardSize
             self.safeSerialization = safeSerialization
             self.existOK = existOK
+            self.packedQuantization = packedQuantization
         }
     }
 
@@ -60,6 +65,7 @@ public enum HFModelExport {
         guard options.safeSerialization else {
             throw FileError(path: directory, problem: "only safetensors weights can be written (safe_serialization false asks for PyTorch .bin files, which this engine does not write)")
         }
+        try options.packedQuantization?.validate()
         let target = directory.count > 1 && directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         let fm = FileManager.default
         var isDir: ObjCBool = false
@@ -81,7 +87,7 @@ public enum HFModelExport {
 
         let live = weights ?? model.model
         try writeWeights(live, to: temp, options: options)
-        let quantization = options.fp8Tile.map(HFFP8Export.quantizationConfig) ?? HFBNBExport.quantizationConfig(live)
+        let quantization = options.packedQuantization.map(\.configJSON) ?? options.fp8Tile.map(HFFP8Export.quantizationConfig) ?? HFBNBExport.quantizationConfig(live)
         try writeText(configJSON(live.config, dtype: options.dtype, quantization: quantization), to: temp + "/config.json")
         try writeText(generationConfigJSON(model, config: live.config), to: temp + "/generation_config.json")
         try HFTokenizerExport.write(model, maxPositions: live.config.maxPositions, to: temp)
@@ -159,10 +165,15 @@ public enum HFModelExport {
 
     static func writeWeights(_ m: LlamaModel, to directory: String, options: Options) throws {
         var keep: [Buffer] = []
+        let packedStorage = HFPackedQuantization.Storage()
         var tensors: [SafetensorsWriter.Tensor] = []
         let weights = m.namedWeights   // owns the norm vectors the views below point into
         for t in weights {
             let order = hfRowOrder(t, config: m.config, style: m.rope.style)
+            if let p = options.packedQuantization, HFPackedQuantization.isPacked(t.name) {
+                tensors += try p.packed(t, order: order, storage: packedStorage)
+                continue
+            }
             if let tile = options.fp8Tile, HFFP8Export.isQuantized(t) {
                 tensors += try HFFP8Export.tensors(t, order: order, tile: tile, keep: &keep)
                 continue
@@ -170,7 +181,7 @@ public enum HFModelExport {
             if BNBFormat(t.type) != nil { tensors += try HFBNBExport.tensors(t, order: order, keep: &keep); continue }
             tensors.append(try converted(t, order: order, dtype: options.dtype, keep: &keep))
         }
-        try withExtendedLifetime((keep, weights, m)) {
+        try withExtendedLifetime((keep, packedStorage, weights, m)) {
             try SafetensorsWriter.writeSharded(tensors, metadata: ["format": "pt"], directory: directory,
                                                maxShardSize: options.maxShardSize)
         }
