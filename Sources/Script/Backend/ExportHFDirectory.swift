@@ -32,17 +32,25 @@ extension EngineSessionBackend {
         return .float16
     }
 
-    func exportHFDirectory(_ request: CommandRequest, source: Engine.LoadedModel, handle: ModelHandle) throws -> CommandOutcome {
+    static func withoutTrailingSlash(_ path: String) -> String {
+        path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+    }
+
+    /// Writes `source` as an HF directory: into `output_dir`, else `defaultDir`, else
+    /// `<model>-hf`; in `torch_dtype`, else the dtype `dtypeOf`'s weights call for (for a
+    /// merge, the unmerged model's: a Q4_1 base merged in f32 is written as float16).
+    func exportHFDirectory(_ request: CommandRequest, source: Engine.LoadedModel, handle: ModelHandle,
+                           dtypeOf: LlamaModel? = nil, defaultDir: String? = nil) throws -> CommandOutcome {
         let a = request.arguments
-        let dtype = try Self.exportDType(a, model: source.model)
+        let dtype = try Self.exportDType(a, model: dtypeOf ?? source.model)
         let shardSize: Int
         do {
             shardSize = try SafetensorsWriter.parseShardSize(a.string("max_shard_size") ?? "5GB")
         } catch {
             throw BackendError.failed("\(error)")
         }
-        let base = ((handle.path as NSString).lastPathComponent as NSString).deletingPathExtension
-        let dir = a.string("output_dir") ?? "\(base)-hf"
+        let base = Self.modelStem(handle.path)
+        let dir = a.string("output_dir") ?? defaultDir ?? "\(base)-hf"
         let options = HFModelExport.Options(dtype: dtype, maxShardSize: shardSize,
                                             safeSerialization: a.bool("safe_serialization") ?? true,
                                             existOK: a.bool("exist_ok") == true)

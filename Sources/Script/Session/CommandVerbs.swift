@@ -83,6 +83,15 @@ private func runCommand(_ call: VerbCall, kind: CommandKind, command: Command) t
         try loadNamedModel(call, arguments: args, modelGiven: flags["model"] != nil)
         if session.model == nil { throw call.error("\(c.rawValue) needs a model: load model PATH first, or give --model") }
     }
+    // `tune export --model M [--adapters DIR]` and `tune merge-lora ...` load what they name.
+    if case .swift(let c) = kind, Set<Command>.export.contains(c) {
+        try loadNamedModel(call, arguments: args, modelGiven: flags["model"] != nil)
+        if session.model == nil { throw call.error("\(c.rawValue) needs a model: load model PATH first, or give --model") }
+        try loadNamedAdapters(call, arguments: args)
+        if c == .mergeLora && session.adapter == nil {
+            throw call.error("merge-lora needs an adapter: give --adapters DIR, or load adapter PATH first")
+        }
+    }
     let request = CommandRequest(kind: kind, arguments: args, model: session.model?.handle,
                                  adapter: session.adapter?.handle, datasets: session.datasets.map(\.handle))
     let outcome: CommandOutcome
@@ -130,13 +139,21 @@ private func interactiveInfer(_ call: VerbCall, arguments args: ResolvedArgument
     }
     try loadNamedModel(call, arguments: args, modelGiven: modelGiven)
     let model = try call.requireModel()
+    try loadNamedAdapters(call, arguments: args)
+    try ChatMode(call: call, model: model.handle, input: input, arguments: args).run()
+}
+
+/// The adapters a command's `--adapters` names, loaded for the live model unless already live;
+/// the last one becomes live.
+private func loadNamedAdapters(_ call: VerbCall, arguments args: ResolvedArguments) throws {
+    let session = call.session
+    let model = try call.requireModel()
     for path in args.strings("adapters") ?? [] where session.adapter?.handle.path != path {
         let handle = try call.backend.loadAdapter(path: path, model: model.handle, arguments: args)
         let name = session.defaultName(for: path)
         session.adapters.append(.init(name: name, handle: handle))
         session.liveAdapter = name
     }
-    try ChatMode(call: call, model: model.handle, input: input, arguments: args).run()
 }
 
 /// A command's `--model` names a model the session does not have live: load it and make it
