@@ -74,4 +74,15 @@ final class ChainSessionTests: XCTestCase {
         let q4k = answers[3 + Self.formats.firstIndex(of: "q4_k")!].text
         XCTAssertEqual(answers.last?.text, q4k)
     }
+
+    /// `tune --check Scripts/chain.tune` passes: the names `merge` and `quantize` give their
+    /// models when checking are the ones the engine gives them, so `use model` lines check out.
+    func testTheChainScriptChecksOut() {
+        let output = RecordingOutput()
+        let interpreter = Interpreter(backend: EngineSessionBackend(), output: output, interactive: false)
+        interpreter.checkOnly = true
+        XCTAssertEqual(interpreter.runScript(Self.script, file: "chain.tune"), 0, output.errors.map(\.description).joined(separator: "\n"))
+        XCTAssertEqual(interpreter.session.liveModel, "reloaded")
+        XCTAssertTrue(interpreter.session.objectNames.contains("SmolLM2-135M-Instruct-merged-gptq"), "\(interpreter.session.objectNames)")
+    }
 }

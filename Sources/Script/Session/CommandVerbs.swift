@@ -72,7 +72,10 @@ private func runCommand(_ call: VerbCall, kind: CommandKind, command: Command) t
             session.adapters.append(.init(name: name, handle: AdapterHandle(id: -1, path: name, summary: "")))
             session.liveAdapter = name
         } else if kind == .merge || kind == .quantize {
-            let name = session.defaultName(for: kind.name + "d")
+            // Named as the engine backend names the model it makes, so `use model` lines check out.
+            let stem = session.model.map { EngineSessionBackend.modelStem($0.handle.path) } ?? kind.name + "d"
+            let method = args.string("quant_method")?.lowercased() ?? "quantized"
+            let name = session.defaultName(for: stem + "-" + (kind == .merge ? "merged" : method))
             session.models.append(.init(name: name, handle: ModelHandle(id: -1, path: name, summary: "")))
             session.liveModel = name
             session.liveAdapter = nil
