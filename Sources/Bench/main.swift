@@ -4,6 +4,8 @@ import Foundation
 // tune-bench: prefill and decode speed of the engine on a GGUF model (the default model unless
 // a path is given), printed as tokens/s. Scripts/bench runs it beside llama.cpp.
 //   tune-bench [MODEL.gguf] [--prefill 128,512] [--decode 128] [--repeat 3]
+// Every quantization format's size, perplexity, KL and decode speed (Scripts/bench quant runs it):
+//   tune-bench [MODEL.gguf] --quant-table [--repeat 3] [--calibration-blocks 16] [--out DIR] [--keep]
 // Training throughput and peak memory (Scripts/bench-train runs it beside PyTorch + PEFT):
 //   tune-bench [MODEL.gguf] --train lora|full [--checkpointing true|false] [--batch 4] [--seq 256]
 //              [--steps 4] [--batches 1] [--lr X] [--rank 8] [--alpha 32] [--text /usr/share/common-licenses/GPL-3]
@@ -27,31 +29,79 @@ if args.contains("--kernels") {
     exit(0)
 }
 if args.contains("--quant-table") {
-    // Every format: size on disk, perplexity and KL against the source model on the GPL-3 text,
-    // decode speed. Writes the GGUF files to --out (default: a temporary folder).
+    // Every format in one run: size on disk, perplexity and KL against the source model on the
+    // GPL-3 text, decode speed (64 greedy tokens after a 16-token prompt, median of --repeat
+    // runs). GPTQ and AWQ (4 bits, group 128) calibrate on other Debian licence texts
+    // (--calibration-blocks blocks of 256 tokens). Writes each GGUF file to --out (default: a
+    // temporary folder) and removes it after measuring unless --keep is given.
     let outDir = option("--out", NSTemporaryDirectory() + "tune-quant-table")
-    args.removeAll { $0 == "--quant-table" }
+    let repeats = max(1, Int(option("--repeat", "3")) ?? 3)
+    let calibrationBlocks = max(1, Int(option("--calibration-blocks", "16")) ?? 16)
+    let textPath = option("--text", "Tests/Fixtures/tokenizer/corpus/GPL-3.txt")
+    let keep = args.contains("--keep")
+    args.removeAll { $0 == "--quant-table" || $0 == "--keep" }
     let source = try LoadedModel(location: .gguf(args.first ?? ModelStore().resolve(ModelStore.defaultModelId).path))
-    let text = try String(contentsOfFile: option("--text", "Tests/Fixtures/tokenizer/corpus/GPL-3.txt"), encoding: .utf8)
+    let text = try String(contentsOfFile: textPath, encoding: .utf8)
     let ids = source.tokenizer.encode(text, addSpecialTokens: false, parseSpecial: false)
-    try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
-    print("| format | size (MB) | perplexity | KL vs source | same top token | decode tokens/s |")
-    print("|---|---|---|---|---|---|")
-    for type in [GGMLType.f32, .f16, .bf16, .q8_0, .q6_K, .q5_K, .q5_1, .q5_0, .q4_K, .q4_1, .q4_0, .q3_K, .q2_K] {
-        let q = try source.model.quantized(to: type)
-        let path = outDir + "/SmolLM2-135M-Instruct.\(type.name).gguf"
-        try source.writeGGUF(q, to: path, fileType: type)
-        let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as! NSNumber).doubleValue / 1e6
-        let r = try Fidelity.evaluate(q, reference: source.model, ids: ids, context: 256, maxChunks: 8)
-        let cache = q.makeCache(capacity: 80)
-        var logits = try q.forward(Array(ids.prefix(16)), cache: cache)
-        let t0 = now()
-        for _ in 0..<64 { logits = try q.forward([argmaxIndex(logits)], cache: cache) }
-        let tps = 64 / (now() - t0)
-        print(String(format: "| %@ | %.1f | %.3f | %.5f | %.1f%% | %.1f |", type.name as NSString, size, r.perplexity, r.meanKL!, 100 * r.sameTopToken!, tps))
+    var calibrationIds: [Int] = []
+    for name in ["Apache-2.0", "MPL-2.0", "Artistic", "LGPL-2.1"] {
+        if let t = try? String(contentsOfFile: "/usr/share/common-licenses/" + name, encoding: .utf8) {
+            calibrationIds += source.tokenizer.encode(t, addSpecialTokens: false, parseSpecial: false)
+        }
     }
+    let calibration = (0..<min(calibrationBlocks, calibrationIds.count / 256)).map { Array(calibrationIds[($0 * 256)..<(($0 + 1) * 256)]) }
+    try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+    func decodeRate(_ m: LlamaModel) throws -> Double {
+        var rates: [Double] = []
+        for _ in 0..<repeats {
+            let cache = m.makeCache(capacity: 80)
+            var logits = try m.forward(Array(ids.prefix(16)), cache: cache)
+            let t0 = now()
+            for _ in 0..<64 { logits = try m.forward([argmaxIndex(logits)], cache: cache) }
+            rates.append(64 / (now() - t0))
+        }
+        return rates.sorted()[rates.count / 2]
+    }
+    // name, how it is made, the GGUF type its file is written as (nil: a format GGUF has no
+    // type for, whose size is that of its weights in memory).
+    var rows: [(String, () throws -> LlamaModel, GGMLType?)] = []
+    for type in [GGMLType.f32, .f16, .bf16, .q8_0, .q6_K, .q5_K, .q5_1, .q5_0, .q4_K, .q4_1, .q4_0, .q3_K, .q2_K] {
+        rows.append((type.name, { try source.model.quantized(to: type) }, type))
+    }
+    rows.append(("gptq 4-bit g128", {
+        try CalibratedQuantization.gptq(model: source.model, calibration: calibration, bits: 4, groupSize: 128, symmetric: true)
+    }, .q4_0))
+    rows.append(("awq 4-bit g128", {
+        try CalibratedQuantization.awq(model: source.model, calibration: calibration, bits: 4, groupSize: 128, symmetric: false)
+    }, .q4_1))
+    rows.append(("bnb nf4 (double quant)", { try source.model.quantizedBNB(BNBOptions(format: .nf4)).model }, nil))
+    rows.append(("bnb fp4 (double quant)", { try source.model.quantizedBNB(BNBOptions(format: .fp4)).model }, nil))
+    rows.append(("fp8 e4m3", { try source.model.quantizedFP8() }, nil))
+    rows.append(("hqq 8-bit g64", { try source.model.quantizedHQQ(bits: 8) }, nil))
+    rows.append(("hqq 4-bit g64", { try source.model.quantizedHQQ(bits: 4) }, nil))
+    print("| format | size on disk (MB) | perplexity | KL from source (nats) | same top token | decode tokens/s |")
+    print("|---|---|---|---|---|---|")
+    for (name, make, type) in rows {
+        let q = try make()
+        let size: Double, label: String
+        if let type {
+            let path = outDir + "/SmolLM2-135M-Instruct.\(name.split(separator: " ")[0]).gguf"
+            try source.writeGGUF(q, to: path, fileType: type)
+            size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as! NSNumber).doubleValue / 1e6
+            if !keep { try? FileManager.default.removeItem(atPath: path) }
+            label = name
+        } else {
+            size = Double(q.namedWeights.reduce(0) { $0 + $1.bytes.count }) / 1e6
+            label = name + " ¹"
+        }
+        let r = try Fidelity.evaluate(q, reference: source.model, ids: ids, context: 256, maxChunks: 8)
+        let tps = try decodeRate(q)
+        print(String(format: "| %@ | %.1f | %.3f | %.5f | %.1f%% | %.1f |", label as NSString, size, r.perplexity, r.meanKL!, 100 * r.sameTopToken!, tps))
+    }
+    print("¹ no GGUF type: the size of its weights in memory (embedding and head stay Q8_0, as the reference libraries leave them)")
     let base = try Fidelity.evaluate(source.model, ids: ids, context: 256, maxChunks: 8)
-    print(String(format: "source (Q4_1 with Q8_0 embeddings) perplexity %.3f over %d tokens", base.perplexity, base.scoredTokens))
+    print(String(format: "source (Q4_1 with Q8_0 embeddings) perplexity %.3f over %d tokens, decode %.1f tokens/s; calibration %d×256 tokens",
+                 base.perplexity, base.scoredTokens, try decodeRate(source.model), calibration.count))
     exit(0)
 }
 let trainMethod = option("--train", "")

@@ -133,4 +133,43 @@ final class HFModelExportTests: XCTestCase {
             XCTAssertEqual(back.tokenizer.encode(s), source.tokenizer.encode(s), s)
         }
     }
+
+    /// An export that runs out of room mid-write (RLIMIT_FSIZE below the weights' size) fails
+    /// with a clear error, leaves no temporary directory beside the target, and keeps the
+    /// previous export at the target whole.
+    func testFullDiskKeepsThePreviousDirectoryAndLeavesNoDebris() throws {
+        let (source, dir) = try exportTiny()
+        let parent = (dir as NSString).deletingLastPathComponent
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fm = FileManager.default
+        let name = (dir as NSString).lastPathComponent
+        func siblings() throws -> [String] { try fm.contentsOfDirectory(atPath: parent).filter { $0.hasPrefix(name) }.sorted() }
+        let before = try fm.contentsOfDirectory(atPath: dir).sorted()
+        let weights = try Data(contentsOf: URL(fileURLWithPath: dir + "/model.safetensors"))
+
+        var failure: Error?
+        try withFileSizeLimit(weights.count / 2) {
+            do { try HFModelExport.write(source, to: dir, options: .init(dtype: .float32, existOK: true)) } catch { failure = error }
+        }
+        let error = try XCTUnwrap(failure, "a write past the size limit must fail")
+        XCTAssertTrue("\(error)".contains("File too large"), "\(error)")
+        XCTAssertTrue("\(error)".contains("model.safetensors"), "\(error)")
+        XCTAssertEqual(try siblings(), [name], "no temporary or moved-aside directory is left")
+        XCTAssertEqual(try fm.contentsOfDirectory(atPath: dir).sorted(), before)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: dir + "/model.safetensors")), weights)
+        let back = try LoadedModel(location: .hfDirectory(dir))
+        let ids = [1, 2, 3, 4]
+        let a = try logits(back.model, ids), b = try logits(source.model, ids)
+        XCTAssertEqual(a.count, b.count)
+        XCTAssertLessThan(zip(a, b).map { abs($0 - $1) }.max() ?? .infinity, 1e-4, "the kept export still answers as the source")
+
+        // A new target that cannot be written is not created at all.
+        let fresh = dir + "-fresh"
+        failure = nil
+        try withFileSizeLimit(weights.count / 2) {
+            do { try HFModelExport.write(source, to: fresh, options: .init(dtype: .float32)) } catch { failure = error }
+        }
+        XCTAssertNotNil(failure)
+        XCTAssertEqual(try siblings(), [name])
+    }
 }

@@ -85,14 +85,27 @@ final class AdapterSessionTests: XCTestCase {
         XCTAssertNotEqual(session.liveModel, "base")
         XCTAssertEqual(answer(), adapterAnswer)
 
-        // The default merge re-quantizes to the base's own type.
+        // Over a quantized base the default merge stores f16 (Q4_1 again would round much of
+        // the adapter away) and says what keeping the base format would cost.
         run("use model base\nuse adapter mine\nmerge")
         let report = try XCTUnwrap(output.lines.last { $0.hasPrefix("merged adapter") })
-        XCTAssertTrue(report.contains("(q4_1 base: dequantized, merged, re-quantized to q4_1)"), report)
+        XCTAssertTrue(report.contains("(q4_1 base: dequantized, merged, stored as f16; --quant_method q4_1 keeps the base format, with max |Δlogit| "), report)
+        XCTAssertTrue(session.model?.handle.summary.contains("f16") == true)
+        XCTAssertEqual(answer(), adapterAnswer)
+        func figure(after marker: String) throws -> Double {
+            let tail = try XCTUnwrap(report.components(separatedBy: marker).dropFirst().first, "\(marker) in \(report)")
+            return try XCTUnwrap(Double(tail.prefix { "0123456789.e-".contains($0) }), report)
+        }
+        let keptQ41 = try figure(after: "keeps the base format, with max |Δlogit| ")
+        let f16Gap = try figure(after: "over 3 prompts: ")
+        let effect = try figure(after: "moves logits by up to ")
+        XCTAssertLessThan(f16Gap, effect / 20, report)
+        XCTAssertLessThan(f16Gap, keptQ41 / 10, report)
+
+        // --quant_method still chooses: the base's own format, re-quantized.
+        run("use model base\nuse adapter mine\nmerge --quant_method q4_1")
+        let q41 = try XCTUnwrap(output.lines.last { $0.hasPrefix("merged adapter") })
+        XCTAssertTrue(q41.contains("(q4_1 base: dequantized, merged, re-quantized to q4_1)"), q41)
         XCTAssertTrue(session.model?.handle.summary.contains("q4_1") == true)
-        let gap = try XCTUnwrap(Double(report.components(separatedBy: ": ").last ?? ""))
-        // The engine's own check (bounded in LoRAInferenceTests); re-quantizing to Q4_1 is not exact.
-        XCTAssertGreaterThan(gap, 0)
-        XCTAssertTrue(gap.isFinite)
     }
 }

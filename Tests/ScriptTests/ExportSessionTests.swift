@@ -81,4 +81,94 @@ final class ExportSessionTests: XCTestCase {
             XCTAssertFalse(FileManager.default.fileExists(atPath: tmp + "/x"), option)
         }
     }
+
+    /// A GGUF file at the target is replaced only with --exist_ok true; without it the export
+    /// fails before anything is written and the file keeps its bytes.
+    func testExistingGGUFNeedsExistOK() throws {
+        let tmp = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let target = tmp + "/tiny.gguf"
+        let (i, out) = session()
+        XCTAssertEqual(i.runScript("load model \(tinyGGUF)\nexport --quant_method q8_0 --output_dir \(target)", file: "x.tune"), 0, "\(out.errors)")
+        let good = try Data(contentsOf: URL(fileURLWithPath: target))
+        XCTAssertEqual(i.runScript("export --quant_method f32 --output_dir \(target)", file: "x.tune"), 1)
+        XCTAssertTrue(out.errors.contains { $0.message.contains("\(target) exists; pass --exist_ok true") }, "\(out.errors)")
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: target)), good)
+        XCTAssertEqual(files(tmp), ["tiny.gguf"])
+        XCTAssertEqual(i.runScript("export --quant_method f32 --exist_ok true --output_dir \(target)", file: "x.tune"), 0, "\(out.errors)")
+        XCTAssertTrue(out.lines.contains { $0.hasPrefix("wrote \(target) (f32, ") }, "\(out.lines)")
+        XCTAssertGreaterThan(try Data(contentsOf: URL(fileURLWithPath: target)).count, 2 * good.count)
+    }
+
+    /// A disk that fills during the write (RLIMIT_FSIZE): the export is a clear error, the good
+    /// file or directory at the target stays as it was, and no temporary file, half-written
+    /// directory or folder made for the export is left.
+    func testFullDiskLeavesTheTargetsAsTheyWere() throws {
+        let tmp = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let (i, out) = session()
+        XCTAssertEqual(i.runScript("load model \(tinyGGUF)\nexport --quant_method q8_0 --output_dir \(tmp)/good.gguf\nexport --torch_dtype float16 --output_dir \(tmp)/hf",
+                                   file: "x.tune"), 0, "\(out.errors)")
+        let good = try Data(contentsOf: URL(fileURLWithPath: tmp + "/good.gguf"))
+        let hfFiles = files(tmp + "/hf")
+        let hfWeights = try Data(contentsOf: URL(fileURLWithPath: tmp + "/hf/model.safetensors"))
+        let statements = [
+            ("export --quant_method f32 --exist_ok true --output_dir \(tmp)/good.gguf", "good.gguf"),
+            ("export --to_gguf true --quant_method f32 --output_dir \(tmp)/new/deeper", "a new GGUF folder"),
+            ("export --torch_dtype float32 --exist_ok true --output_dir \(tmp)/hf", "hf"),
+            ("export --torch_dtype float32 --output_dir \(tmp)/new/hf", "a new HF directory"),
+        ]
+        for (statement, what) in statements {
+            let before = out.errors.count
+            let status = try withFileSizeLimit(good.count + 4096) { i.runScript(statement, file: "x.tune") }
+            XCTAssertEqual(status, 1, statement)
+            let message = out.errors.dropFirst(before).map(\.message).joined(separator: "\n")
+            XCTAssertTrue(message.contains("File too large"), "\(what): \(message)")
+            XCTAssertEqual(files(tmp), ["good.gguf", "hf"], "\(what): nothing left beside the targets")
+        }
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: tmp + "/good.gguf")), good)
+        XCTAssertEqual(files(tmp + "/hf"), hfFiles)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: tmp + "/hf/model.safetensors")), hfWeights)
+        XCTAssertEqual(i.runScript("load model \(tmp)/good.gguf\nload model \(tmp)/hf", file: "x.tune"), 0, "\(out.errors)")
+    }
+
+    /// Nothing to merge, and an adapter made for another base: clear errors, no model changes.
+    func testMergeWithoutAnAdapterOrWithAForeignOneIsAClearError() throws {
+        let model = try AdapterSessionTests.defaultModel()
+        let tmp = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let (i, out) = session()
+        XCTAssertEqual(i.runScript("load model \(tinyGGUF)", file: "x.tune"), 0, "\(out.errors)")
+        for (statement, words) in [("merge", "merge needs a live adapter"),
+                                   ("export --merge_lora true --output_dir \(tmp)/m", "needs a live adapter"),
+                                   ("merge-lora --output_dir \(tmp)/m", "merge-lora needs an adapter")] {
+            let before = out.errors.count
+            XCTAssertEqual(i.runScript(statement, file: "x.tune"), 1, statement)
+            XCTAssertTrue(out.errors.dropFirst(before).contains { $0.message.contains(words) }, "\(statement): \(out.errors)")
+        }
+        XCTAssertEqual(i.session.models.count, 1)
+
+        // A PEFT adapter saved for the tiny fixture llama does not fit SmolLM2's shapes.
+        let foreign = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/peft/llama-lora").path
+        let before = out.errors.count
+        XCTAssertEqual(i.runScript("load model \(model) as smol\nload adapter \(foreign)", file: "x.tune"), 1)
+        let message = out.errors.dropFirst(before).map(\.message).joined(separator: "\n")
+        XCTAssertTrue(message.contains("shape"), message)
+        XCTAssertNil(i.session.adapter)
+
+        // An in-memory adapter for SmolLM2 put on the tiny model: merge says it does not fit.
+        let backend = i.backend as! EngineSessionBackend
+        let smol = try backend.loaded(try XCTUnwrap(i.session.model?.handle))
+        XCTAssertEqual(i.runScript("use model \(i.session.models[0].name)", file: "x.tune"), 0, "\(out.errors)")
+        let tiny = try XCTUnwrap(i.session.model?.handle)
+        let handle = backend.registerAdapter(AdapterSessionTests.randomAdapter(smol.model.config), modelId: tiny.id, path: "memory/smol")
+        i.session.adapters.append(.init(name: "smol-adapter", handle: handle))
+        i.session.liveAdapter = "smol-adapter"
+        let before2 = out.errors.count
+        XCTAssertEqual(i.runScript("merge", file: "x.tune"), 1)
+        let message2 = out.errors.dropFirst(before2).map(\.message).joined(separator: "\n")
+        XCTAssertTrue(message2.contains("does not fit"), message2)
+        XCTAssertEqual(i.session.models.count, 2)
+    }
 }

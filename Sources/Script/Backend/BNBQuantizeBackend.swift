@@ -36,7 +36,7 @@ extension EngineSessionBackend {
         let (result, line) = try Self.bnbQuantized(source, o)
         let id = nextHandleId()
         register(result, id: id)
-        let name = ((handle.path as NSString).lastPathComponent as NSString).deletingPathExtension + "-bnb-" + o.format.rawValue
+        let name = Self.modelStem(handle.path) + "-bnb"   // named after quant_method, as `--check` names it
         return CommandOutcome(report: [line + ", in memory"] + fidelityLines(result.model, reference: source, cancel: cancel),
                               model: ModelHandle(id: id, path: name, summary: Self.summary(result)))
     }

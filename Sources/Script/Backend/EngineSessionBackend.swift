@@ -1,9 +1,11 @@
 import Engine
 import Foundation
 
-/// The session's verbs over the real engine: models are `Engine.LoadedModel`s kept by handle.
-/// Training, adapters, merge, quantize and export are not wired to the engine yet; those
-/// operations answer `BackendError.unavailable` (and `--check` still validates them).
+/// The session's verbs over the real engine: models, datasets and LoRA adapters are kept by
+/// handle; `sft`/`pt` train (TrainingCommand), adapters answer live and `merge` folds them in
+/// (AdapterBackend), `quantize` and `export` / `merge-lora` write GGUF files and HF directories
+/// (QuantizeAndExport, ExportHFDirectory). Commands the engine does not run (`rlhf`, `deploy`,
+/// ...) answer `BackendError.unavailable`; `--check` still validates their arguments.
 public final class EngineSessionBackend: EngineBackend {
     private var models: [Int: Engine.LoadedModel] = [:]
     private var datasets: [Int: Engine.Dataset] = [:]
@@ -185,7 +187,7 @@ public final class EngineSessionBackend: EngineBackend {
         switch request.kind {
         case .swift(.infer): return try inferDataset(request, cancel: cancel, progress: progress)
         case .quantize: return try quantizeLive(request, cancel: cancel, progress: progress)
-        case .swift(.export): return try exportLive(request, cancel: cancel, progress: progress)
+        case .swift(.export), .swift(.mergeLora): return try exportLive(request, cancel: cancel, progress: progress)
         case .swift(.sft): return try trainLive(request, command: .sft, cancel: cancel, progress: progress)
         case .swift(.pt): return try trainLive(request, command: .pt, cancel: cancel, progress: progress)
         case .merge: return try mergeLive(request, cancel: cancel, progress: progress)

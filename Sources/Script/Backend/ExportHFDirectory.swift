@@ -32,9 +32,17 @@ extension EngineSessionBackend {
         return .float16
     }
 
+    static func withoutTrailingSlash(_ path: String) -> String {
+        path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
+    }
+
+    /// Writes `source` as an HF directory: into `output_dir`, else `defaultDir`, else
+    /// `<model>-hf`; in `torch_dtype`, else the dtype `dtypeOf`'s weights call for (for a
+    /// merge, the unmerged model's: a Q4_1 base merged in f32 is written as float16).
     /// With `quant_method gptq|awq` the model is calibrated first and its linear layers are
     /// written in that format's packed layout (`qweight`, `qzeros`, `scales`, `g_idx`).
     func exportHFDirectory(_ request: CommandRequest, source: Engine.LoadedModel, handle: ModelHandle,
+                           dtypeOf: LlamaModel? = nil, defaultDir: String? = nil,
                            cancel: CancellationFlag = CancellationFlag(), progress: (ProgressEvent) -> Void = { _ in }) throws -> CommandOutcome {
         let a = request.arguments
         var weights: LlamaModel?
@@ -49,15 +57,15 @@ extension EngineSessionBackend {
         }
         // The packed formats keep their dense tensors (embeddings, norms) in float16.
         let dtype: HFModelExport.DType
-        if packed != nil && a.string("torch_dtype") == nil { dtype = .float16 } else { dtype = try Self.exportDType(a, model: source.model) }
+        if packed != nil && a.string("torch_dtype") == nil { dtype = .float16 } else { dtype = try Self.exportDType(a, model: dtypeOf ?? source.model) }
         let shardSize: Int
         do {
             shardSize = try SafetensorsWriter.parseShardSize(a.string("max_shard_size") ?? "5GB")
         } catch {
             throw BackendError.failed("\(error)")
         }
-        let base = ((handle.path as NSString).lastPathComponent as NSString).deletingPathExtension
-        let dir = a.string("output_dir") ?? "\(base)-hf"
+        let base = Self.modelStem(handle.path)
+        let dir = a.string("output_dir") ?? defaultDir ?? "\(base)-hf"
         var options = HFModelExport.Options(dtype: dtype, maxShardSize: shardSize,
                                             safeSerialization: a.bool("safe_serialization") ?? true,
                                             existOK: a.bool("exist_ok") == true, packedQuantization: packed)

@@ -79,10 +79,9 @@ extension EngineSessionBackend {
         let result = Engine.LoadedModel(replacingModelOf: source, with: q)
         let id = nextHandleId()
         register(result, id: id)
-        let base = ((handle.path as NSString).lastPathComponent as NSString).deletingPathExtension
         let report = ["quantized \((handle.path as NSString).lastPathComponent) to \(method.describe(source.model)) in memory; the embedding and head stay \(source.model.namedWeights.first?.type.name ?? "as they were")"]
             + fidelityLines(q, reference: source, cancel: cancel)
-        return CommandOutcome(report: report, model: ModelHandle(id: id, path: base + "-" + method.name, summary: Self.summary(result)))
+        return CommandOutcome(report: report, model: ModelHandle(id: id, path: Self.modelStem(handle.path) + "-" + (request.arguments.string("quant_method") ?? method.name), summary: Self.summary(result)))
     }
 
     /// The FP8 tile for `export --quant_method fp8` (an HF directory); nil for other methods.

@@ -8,6 +8,19 @@ extension EngineSessionBackend {
     /// every Debian system; nil when the file is missing.
     static let heldOutText: String? = try? String(contentsOfFile: "/usr/share/common-licenses/GPL-3", encoding: .utf8)
 
+    /// The outermost folder of `path` (itself included) that does not exist yet, if any.
+    static func firstMissingFolder(_ path: String) -> String? {
+        guard !path.isEmpty else { return nil }
+        let fm = FileManager.default
+        var missing: String?
+        var p = path
+        while !p.isEmpty, p != "/", p != ".", !fm.fileExists(atPath: p) {
+            missing = p
+            p = (p as NSString).deletingLastPathComponent
+        }
+        return missing
+    }
+
     static func ggufType(_ a: ResolvedArguments) throws -> GGMLType {
         guard let name = a.string("quant_method"), let type = GGMLType(name: name), type.isGGUFType, type != .q8_1, type != .q8_K else {
             throw BackendError.failed("quant_method must be a GGUF type (\(GGMLType.allCases.filter { $0.isGGUFType && $0 != .q8_1 && $0 != .q8_K }.map(\.name).joined(separator: ", ")))")
@@ -39,7 +52,7 @@ extension EngineSessionBackend {
             let result = Engine.LoadedModel(replacingModelOf: source, with: q)
             let id = nextHandleId()
             register(result, id: id)
-            let name = ((handle.path as NSString).lastPathComponent as NSString).deletingPathExtension + "-" + method.name
+            let name = Self.modelStem(handle.path) + "-" + method.name
             return CommandOutcome(report: lines + fidelityLines(q, reference: source, cancel: cancel),
                                   model: ModelHandle(id: id, path: name, summary: Self.summary(result)))
         }
@@ -48,7 +61,7 @@ extension EngineSessionBackend {
         let result = Engine.LoadedModel(replacingModelOf: source, with: q)
         let id = nextHandleId()
         register(result, id: id)
-        let name = ((handle.path as NSString).lastPathComponent as NSString).deletingPathExtension + "-" + type.name
+        let name = Self.modelStem(handle.path) + "-" + type.name
         let shown = (handle.path as NSString).lastPathComponent
         var report = ["quantized \(shown) to \(type.name) (matrices whose rows the block does not divide use \(ModelQuantization.fallback(for: type).name)) in memory"]
         report += fidelityLines(q, reference: source, cancel: cancel)
@@ -88,7 +101,11 @@ extension EngineSessionBackend {
         }
         guard wantsGGUF else {
             if a.bool("to_ollama") == true { throw BackendError.failed("to_ollama needs a GGUF file; add --to_gguf true") }
-            var outcome = try exportHFDirectory(request, source: source, handle: handle, cancel: cancel, progress: progress)
+            // ms-swift's merge writes beside the adapter: `<adapter dir>-merged`.
+            let mergedDir = mergeLora ? request.adapter.map { Self.withoutTrailingSlash($0.path) + "-merged" } : nil
+            var outcome = try exportHFDirectory(request, source: source, handle: handle,
+                                                dtypeOf: try loaded(handle).model, defaultDir: mergedDir,
+                                                cancel: cancel, progress: progress)
             outcome.report = mergeLines + outcome.report + (try fp8ExportFidelity(a, source: source, cancel: cancel))
             return outcome
         }
@@ -97,7 +114,7 @@ extension EngineSessionBackend {
         if let method { type = try method.grid().type } else {
             type = a.value("quant_method").flatMap { $0 == ArgumentValue.none ? nil : $0 } == nil ? .f16 : try Self.ggufType(a)
         }
-        let base = ((handle.path as NSString).lastPathComponent as NSString).deletingPathExtension
+        let base = Self.modelStem(handle.path)
         let label = method.map { "\($0.name)-\(type.name)" } ?? type.name
         let dir = a.string("output_dir") ?? "\(base)-\(label)"
         let path = dir.hasSuffix(".gguf") ? dir : dir + "/\(base).\(label).gguf"
@@ -105,8 +122,6 @@ extension EngineSessionBackend {
         if fm.fileExists(atPath: path), a.bool("exist_ok") != true {
             throw BackendError.failed("\(path) exists; pass --exist_ok true to replace it")
         }
-        let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty { try fm.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         let modelfile = a.bool("to_ollama") == true ? try ollamaModelfile(source, ggufPath: path) : nil
         var report: [String] = []
         let q: LlamaModel
@@ -115,7 +130,17 @@ extension EngineSessionBackend {
         } else {
             q = try source.model.quantized(to: type)
         }
-        try source.writeGGUF(q, to: path, fileType: type)
+        // The file goes to a temporary name and is renamed (GGUFWriter); folders made for it
+        // are removed again when the write fails, so a failed export leaves nothing behind.
+        let folder = (path as NSString).deletingLastPathComponent
+        let made = Self.firstMissingFolder(folder)
+        do {
+            if !folder.isEmpty { try fm.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+            try source.writeGGUF(q, to: path, fileType: type)
+        } catch {
+            if let made { try? fm.removeItem(atPath: made) }
+            throw BackendError.failed("export failed, nothing written: \(error)")
+        }
         let size = ((try? fm.attributesOfItem(atPath: path)[.size] as? NSNumber) ?? nil)?.doubleValue ?? 0
         report = mergeLines + report + [String(format: "wrote %@ (%@, %.1f MB)", path, type.name, size / 1e6)]
         if let m = modelfile { report.append(try writeModelfile(m)) }

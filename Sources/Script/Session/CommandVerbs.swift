@@ -111,7 +111,10 @@ private func runResolved(_ call: VerbCall, kind: CommandKind, command: Command, 
                                                            datasets: session.datasets.map(\.handle), state: nil)
             }
         } else if kind == .merge || kind == .quantize {
-            let name = session.defaultName(for: kind.name + "d")
+            // Named as the engine backend names the model it makes, so `use model` lines check out.
+            let stem = session.model.map { EngineSessionBackend.modelStem($0.handle.path) } ?? kind.name + "d"
+            let method = args.string("quant_method")?.lowercased() ?? "quantized"
+            let name = session.defaultName(for: stem + "-" + (kind == .merge ? "merged" : method))
             session.models.append(.init(name: name, handle: ModelHandle(id: -1, path: name, summary: "")))
             session.liveModel = name
             session.liveAdapter = nil
@@ -121,6 +124,15 @@ private func runResolved(_ call: VerbCall, kind: CommandKind, command: Command, 
     if case .swift(let c) = kind, Set<Command>.training.contains(c), continuing == nil {
         try loadNamedModel(call, arguments: args, modelGiven: modelGiven)
         if session.model == nil { throw call.error("\(c.rawValue) needs a model: load model PATH first, or give --model") }
+    }
+    // `tune export --model M [--adapters DIR]` and `tune merge-lora ...` load what they name.
+    if case .swift(let c) = kind, Set<Command>.export.contains(c) {
+        try loadNamedModel(call, arguments: args, modelGiven: modelGiven)
+        if session.model == nil { throw call.error("\(c.rawValue) needs a model: load model PATH first, or give --model") }
+        try loadNamedAdapters(call, arguments: args)
+        if c == .mergeLora && session.adapter == nil {
+            throw call.error("merge-lora needs an adapter: give --adapters DIR, or load adapter PATH first")
+        }
     }
     let model = continuing != nil ? continuing?.model : session.model?.handle
     let datasets = continuing?.datasets ?? session.datasets.map(\.handle)
@@ -174,13 +186,21 @@ private func interactiveInfer(_ call: VerbCall, arguments args: ResolvedArgument
     }
     try loadNamedModel(call, arguments: args, modelGiven: modelGiven)
     let model = try call.requireModel()
+    try loadNamedAdapters(call, arguments: args)
+    try ChatMode(call: call, model: model.handle, input: input, arguments: args).run()
+}
+
+/// The adapters a command's `--adapters` names, loaded for the live model unless already live;
+/// the last one becomes live.
+private func loadNamedAdapters(_ call: VerbCall, arguments args: ResolvedArguments) throws {
+    let session = call.session
+    let model = try call.requireModel()
     for path in args.strings("adapters") ?? [] where session.adapter?.handle.path != path {
         let handle = try call.backend.loadAdapter(path: path, model: model.handle, arguments: args)
         let name = session.defaultName(for: path)
         session.adapters.append(.init(name: name, handle: handle))
         session.liveAdapter = name
     }
-    try ChatMode(call: call, model: model.handle, input: input, arguments: args).run()
 }
 
 /// A command's `--model` names a model the session does not have live: load it and make it

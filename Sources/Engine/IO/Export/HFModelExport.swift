@@ -78,11 +78,19 @@ public enum HFModelExport {
             }
         }
         let parent = parentDirectory(of: target)
+        // Folders made here for the export are removed again if it fails.
+        var madeFolder: String?
+        var p = parent
+        while p != "/", p != ".", !p.isEmpty, !fm.fileExists(atPath: p) {
+            madeFolder = p
+            p = parentDirectory(of: p)
+        }
+        var placed = false
+        defer { if !placed, let madeFolder { try? fm.removeItem(atPath: madeFolder) } }
         try fm.createDirectory(atPath: parent, withIntermediateDirectories: true)
         let suffix = "\(getpid())-\(String(UInt64.random(in: 0...UInt64.max), radix: 16))"
         let temp = "\(target).tmp-\(suffix)"
         try fm.createDirectory(atPath: temp, withIntermediateDirectories: false)
-        var placed = false
         defer { if !placed { try? fm.removeItem(atPath: temp) } }
 
         let live = weights ?? model.model
