@@ -40,11 +40,4 @@ extension EngineSessionBackend {
         return CommandOutcome(report: [line + ", in memory"] + fidelityLines(result.model, reference: source, cancel: cancel),
                               model: ModelHandle(id: id, path: name, summary: Self.summary(result)))
     }
-
-    /// Load-time quantization (`sft --quant_method bnb ...`): the loaded model, quantized when
-    /// the arguments ask for bnb.
-    static func quantizedOnLoad(_ loaded: Engine.LoadedModel, _ a: ResolvedArguments) throws -> Engine.LoadedModel {
-        guard !Set<Command>.export.contains(a.command), let o = try bnbOptions(a) else { return loaded }
-        return try bnbQuantized(loaded, o).0
-    }
 }

@@ -28,7 +28,7 @@ public final class EngineSessionBackend: EngineBackend {
         if let problem = BLAS.loadError { throw BackendError.failed(problem) }
         let location = try store.resolve(path) { message in progress(ProgressEvent(task: message, completed: 0, total: nil)) }
         let template = arguments.string("template").flatMap { $0.isEmpty ? nil : $0 }
-        let loaded = try Self.quantizedAtLoad(try Self.quantizedOnLoad(Engine.LoadedModel(location: location, template: template), arguments), arguments, progress: progress)
+        let loaded = try Self.quantizedAtLoad(Engine.LoadedModel(location: location, template: template), arguments, progress: progress)
         let id = nextId
         nextId += 1
         models[id] = loaded

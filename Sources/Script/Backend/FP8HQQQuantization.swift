@@ -61,10 +61,17 @@ struct FP8HQQMethod {
 }
 
 extension EngineSessionBackend {
-    /// The load-time hook: a model loaded for sft/infer/... with `quant_method fp8|hqq` is
-    /// quantized right away (export and merge-lora quantize what they write instead).
+    /// Load-time quantization: a model loaded for sft/infer/... with `quant_method bnb|fp8|hqq`
+    /// is quantized right away, as ms-swift does while loading (export and merge-lora quantize
+    /// what they write instead).
     static func quantizedAtLoad(_ m: Engine.LoadedModel, _ a: ResolvedArguments, progress: (ProgressEvent) -> Void) throws -> Engine.LoadedModel {
-        guard !Set<Command>.export.contains(a.command), let method = try FP8HQQMethod(a) else { return m }
+        guard !Set<Command>.export.contains(a.command) else { return m }
+        if let o = try bnbOptions(a) {
+            let (q, line) = try bnbQuantized(m, o)
+            progress(ProgressEvent(task: line, completed: 1, total: 1))
+            return q
+        }
+        guard let method = try FP8HQQMethod(a) else { return m }
         let q = try method.apply(m.model)
         progress(ProgressEvent(task: "quantized at load to \(method.describe(m.model))", completed: 1, total: 1))
         return Engine.LoadedModel(replacingModelOf: m, with: q)
