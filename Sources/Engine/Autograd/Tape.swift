@@ -20,6 +20,7 @@ final class FloatBuffer {
 /// backward reads, not every intermediate).
 enum Operation {
     case linear(x: Variable, weight: Variable, bias: GradientCell?)
+    case loraLinear(LoRALinearRecord)
     case frozenLinear(x: GradientCell, weight: RawTensor, bias: GradientCell?)
     case embedding(ids: [Int32], table: Variable)
     case rmsNorm(x: Variable, weight: Variable, inverseRMS: FloatBuffer)
@@ -29,6 +30,7 @@ enum Operation {
     case add(GradientCell, GradientCell)
     case scale(GradientCell, Float)
     case crossEntropy(logits: Variable, labels: [Int32], logSumExp: FloatBuffer, counted: Int)
+    case linearCrossEntropy(HeadLossRecord)
     case dropout(x: GradientCell, keep: [UInt8], scale: Float)
     /// An op defined in its own file (DoRA's row scaling): its gradient rule as a closure over
     /// what it saved, given d(output).
@@ -142,6 +144,7 @@ public final class Tape {
         switch operation {
         case let .linear(x, w, b): linearBackward(x: x, weight: w, bias: b, dy: dy)
         case let .frozenLinear(x, w, b): frozenLinearBackward(x: x, weight: w, bias: b, dy: dy)
+        case let .loraLinear(record): loraLinearBackward(record, dy: dy)
         case let .embedding(ids, table): embeddingBackward(ids: ids, table: table, dy: dy)
         case let .rmsNorm(x, w, r): rmsNormBackward(x: x, weight: w, inverseRMS: r, dy: dy)
         case let .rope(x, heads, c, s, positions, rotary):
@@ -155,6 +158,7 @@ public final class Tape {
         case let .scale(x, s): accumulateGradient(of: x, dy, scale: s)
         case let .crossEntropy(logits, labels, lse, counted):
             crossEntropyBackward(logits: logits, labels: labels, logSumExp: lse, counted: counted, dy: dy[0])
+        case let .linearCrossEntropy(record): linearCrossEntropyBackward(record, dy: dy[0])
         case let .dropout(x, keep, s): dropoutBackward(x: x, keep: keep, scale: s, dy: dy)
         case let .custom(rule): rule(dy)
         }

@@ -52,6 +52,7 @@ extension Operation {
         switch self {
         case .linear: return "linear"
         case .frozenLinear: return "frozenLinear"
+        case .loraLinear: return "loraLinear"
         case .embedding: return "embedding"
         case .rmsNorm: return "rmsNorm"
         case .rope: return "rope"
@@ -60,6 +61,7 @@ extension Operation {
         case .add: return "add"
         case .scale: return "scale"
         case .crossEntropy: return "crossEntropy"
+        case .linearCrossEntropy: return "linearCrossEntropy"
         case .dropout: return "dropout"
         case .custom: return "custom"
         }

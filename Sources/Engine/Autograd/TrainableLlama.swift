@@ -6,11 +6,7 @@
 /// weights trainable, `TrainableLlama+FullFineTuning.swift`) or a PEFT-style LoRA adapter
 /// (`TrainableLlama+LoRA.swift`).
 final class TrainableLlama {
-    /// A linear layer's weight: trainable f32 or frozen in its file type (the QLoRA base).
-    enum Weight {
-        case trainable(Variable)
-        case frozen(RawTensor)
-    }
+    typealias Weight = LinearWeight
 
     /// y += scale · B·(A·drop(x)), A [rank, in], B [out, rank]; with DoRA (`magnitude`) the
     /// output is rescaled per row as PEFT's `DoraLinearLayer` does.
@@ -189,8 +185,11 @@ final class TrainableLlama {
     }
 
     func headLoss(_ tape: Tape, _ x: Variable, _ targets: [Int], predictions: UnsafeMutablePointer<Int32>? = nil) -> Variable {
-        let logits = apply(head, tape.rmsNorm(x, weight: finalNorm, eps: Float(config.rmsNormEps)), tape)
-        return tape.crossEntropy(logits: logits, labels: targets, predictions: predictions)
+        let normed = tape.rmsNorm(x, weight: finalNorm, eps: Float(config.rmsNormEps))
+        guard head.lora != nil else {
+            return tape.linearCrossEntropy(normed, weight: head.weight, bias: head.bias, labels: targets, predictions: predictions)
+        }
+        return tape.crossEntropy(logits: apply(head, normed, tape), labels: targets, predictions: predictions)
     }
 
     /// The base layer alone: W·x (+ b).
@@ -212,8 +211,11 @@ final class TrainableLlama {
             var random = RandomSource(seed: streamSeed(l.streamIndex))
             dropped = tape.dropout(x, p: lora.dropout, random: &random)
         }
+        guard let m = lora.magnitude else {
+            return tape.loraLinear(x, weight: l.weight, bias: l.bias, a: lora.a, b: lora.b, scale: lora.scale,
+                                   loraInput: dropped === x ? nil : dropped)
+        }
         let low = tape.scale(tape.linear(tape.linear(dropped, weight: lora.a), weight: lora.b), lora.scale)
-        guard let m = lora.magnitude else { return tape.add(base(l, x, tape, bias: l.bias), low) }
         let norm = doraNorm(l, lora, tape)
         if dropped === x {
             return tape.doraScale(tape.add(base(l, x, tape, bias: nil), low), magnitude: m, weightNorm: norm, bias: l.bias)

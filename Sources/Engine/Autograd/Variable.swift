@@ -46,14 +46,17 @@ public final class Variable: @unchecked Sendable {
     }
 
     static func allocate(_ n: Int) -> UnsafeMutablePointer<Float> {
-        if TapeProfile.enabled { TapeProfile.allocated(max(n, 1) &* 4) }
-        return UnsafeMutableRawPointer.allocate(byteCount: max(n, 1) &* 4, alignment: 64).bindMemory(to: Float.self, capacity: max(n, 1))
+        let bytes = max(n, 1) &* 4
+        if TapeProfile.enabled { TapeProfile.allocated(bytes) }
+        let raw = LargeBlockCache.take(bytes) ?? UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
+        return raw.bindMemory(to: Float.self, capacity: max(n, 1))
     }
 
     /// Frees what `allocate` returned (`n` as passed to it).
     static func deallocate(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
-        if TapeProfile.enabled { TapeProfile.allocated(-(max(n, 1) &* 4)) }
-        p.deallocate()
+        let bytes = max(n, 1) &* 4
+        if TapeProfile.enabled { TapeProfile.allocated(-bytes) }
+        if !LargeBlockCache.keep(UnsafeMutableRawPointer(p), bytes) { p.deallocate() }
     }
 
     deinit { Variable.deallocate(data, count) }

@@ -86,6 +86,7 @@ final class Trainer {
 
     func run(cancel: CancellationToken, progress: (TrainingProgress) -> Void) throws -> Outcome {
         clock = .now
+        defer { LargeBlockCache.release() }
         var lastCheckpoint: String?
         var intervalLoss = 0.0, intervalSteps = 0
         var intervalCorrect = PassFigures()
