@@ -108,4 +108,49 @@ final class AdapterSessionTests: XCTestCase {
         XCTAssertTrue(q41.contains("(q4_1 base: dequantized, merged, re-quantized to q4_1)"), q41)
         XCTAssertTrue(session.model?.handle.summary.contains("q4_1") == true)
     }
+
+    /// `merge --quant_method bnb|fp8|hqq` makes the merged weights the way `quantize` makes
+    /// them (nested scales, tiles, solved zeros) from the f32 merge: the same model, so the same
+    /// greedy answer, as merging in f32 and quantizing afterwards. GPTQ and AWQ need a dataset
+    /// merge does not take: a clear error, and the session goes on.
+    func testMergeIntoBNBFP8AndHQQEqualsMergingThenQuantizing() throws {
+        let path = try Self.defaultModel()
+        let backend = EngineSessionBackend()
+        let output = RecordingOutput()
+        let interpreter = Interpreter(backend: backend, output: output, interactive: false)
+        func run(_ text: String, ok: Bool = true) {
+            let status = interpreter.runScript(text, file: "merge.tune")
+            XCTAssertEqual(status == 0, ok, "\(text): \(output.errors.description)")
+        }
+        func answer() -> String {
+            output.streamed = ""
+            run("ask 'Name three colours.'")
+            return output.streamed
+        }
+        run("load model \(path) as base\nset --temperature 0 --max_new_tokens 12")
+        let session = interpreter.session
+        let model = try XCTUnwrap(session.model?.handle)
+        let handle = backend.registerAdapter(Self.randomAdapter(try backend.loaded(model).model.config), modelId: model.id, path: "memory/random")
+        session.adapters.append(.init(name: "mine", handle: handle))
+        let cases: [(arguments: String, described: String)] = [
+            ("--quant_method fp8", "quantized to fp8 (E4M3, one float32 scale per 64×64 tile"),
+            ("--quant_method hqq --quant_bits 8", "quantized to hqq 8-bit (group 64, axis 1"),
+            ("--quant_method bnb --bnb_4bit_quant_type nf4", "quantized to bitsandbytes nf4 with double quantization"),
+        ]
+        for c in cases {
+            run("use model base\nuse adapter mine\nmerge \(c.arguments)")
+            let report = try XCTUnwrap(output.lines.last { $0.hasPrefix("merged adapter") })
+            XCTAssertTrue(report.contains("(q4_1 base: dequantized, merged, \(c.described)"), report)
+            XCTAssertTrue(report.contains("max |Δlogit| against the unmerged adapter over 3 prompts: "), report)
+            let direct = answer()
+            let summary = session.model?.handle.summary ?? ""
+            run("use model base\nuse adapter mine\nmerge --torch_dtype float32\nquantize \(c.arguments)")
+            XCTAssertEqual(session.model?.handle.summary, summary, c.arguments)
+            XCTAssertEqual(answer(), direct, c.arguments)
+        }
+        run("use model base\nuse adapter mine\nmerge --quant_method gptq", ok: false)
+        XCTAssertTrue(output.errors.description.contains("gptq calibrates on a dataset, which merge does not take; merge first, then quantize --quant_method gptq"),
+                      output.errors.description)
+        XCTAssertEqual(session.liveAdapter, "mine", "a refused merge leaves the session as it was")
+    }
 }

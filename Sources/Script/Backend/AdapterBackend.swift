@@ -92,6 +92,27 @@ extension EngineSessionBackend {
         return base.linearWeightTypes.contains(where: \.isQuantized) ? quantizedBaseMergeTarget : nil
     }
 
+    /// For `merge --quant_method bnb|fp8|hqq`, the model-level quantization the f32 merge goes
+    /// through (these formats are more than a block per row — nested scales, tiles, solved
+    /// zeros — so they are made the way `quantize` makes them), with what it did. GPTQ and AWQ
+    /// calibrate on data, which merge does not take: an error says how to get there.
+    static func mergeQuantization(_ a: ResolvedArguments) throws -> ((LlamaModel) throws -> (LlamaModel, String))? {
+        if let o = try bnbOptions(a) {
+            return { m in
+                do { return (try m.quantizedBNB(o).model, "quantized to \(bnbDescription(o))") } catch {
+                    throw BackendError.failed("quant_method bnb: \(error)")
+                }
+            }
+        }
+        if let method = try FP8HQQMethod(a) {
+            return { m in let q = try method.apply(m); return (q, "quantized to \(method.describe(q))") }
+        }
+        if let method = CalibratedMethod(a) {
+            throw BackendError.failed("merge --quant_method \(method.name): \(method.name) calibrates on a dataset, which merge does not take; merge first, then quantize --quant_method \(method.name) --dataset ... the merged model")
+        }
+        return nil
+    }
+
     /// The largest |Δlogit| between `model` and `other` over the merge-check prompts.
     static func largestGap(_ model: LlamaModel, _ other: LlamaModel, prompts: [[Int]]) throws -> Float {
         try model.largestLogitDifferences(from: other, prompts: prompts).max() ?? 0
@@ -104,6 +125,7 @@ extension EngineSessionBackend {
     /// says whether the target was asked for; when it was not and the base is quantized, the
     /// report also says what re-quantizing to the base's own format would have lost.
     func merged(_ handle: ModelHandle, adapter: AdapterHandle, target: GGMLType?, explicit: Bool = true,
+                thenQuantize quantization: ((LlamaModel) throws -> (LlamaModel, String))? = nil,
                 cancel: CancellationFlag) throws -> (model: Engine.LoadedModel, how: String, check: String) {
         guard let entry = adapters[adapter.id] else { throw BackendError.failed("adapter \(adapter.path) is no longer loaded") }
         let source = try loaded(handle)
@@ -116,7 +138,9 @@ extension EngineSessionBackend {
                 throw BackendError.failed("could not merge adapter \(adapter.path) into \(handle.path): \(error)")
             }
         }
-        let result = try merge(target)
+        var result = try merge(target)
+        var quantized: String?
+        if let quantization { (result, quantized) = try quantization(result) }
         if cancel.isRaised { throw BackendError.cancelled(operation: "merge") }
         let baseTypes = source.model.linearWeightTypes
         let before = baseTypes.map(\.name).joined(separator: "/")
@@ -125,7 +149,10 @@ extension EngineSessionBackend {
         let gap = try Self.largestGap(adapted.model, result, prompts: prompts)
         let effect = try Self.largestGap(adapted.model, source.model, prompts: prompts)
         var how: String
-        if baseTypes.allSatisfy({ !$0.isQuantized }) {
+        if let quantized {
+            how = baseTypes.allSatisfy({ !$0.isQuantized }) ? "\(before) base, merged, \(quantized)"
+                                                             : "\(before) base: dequantized, merged, \(quantized)"
+        } else if baseTypes.allSatisfy({ !$0.isQuantized }) {
             how = before == after ? "\(before) base" : "\(before) base, merged weights stored as \(after)"
         } else if !explicit {
             how = "\(before) base: dequantized, merged, stored as \(after)"
@@ -155,8 +182,13 @@ extension EngineSessionBackend {
         progress(ProgressEvent(task: "merging \(shownAdapter) into \(shownModel)", completed: 0, total: 1))
         let a = request.arguments
         let explicit = a.string("quant_method") != nil || a.string("torch_dtype") != nil
-        let m = try merged(handle, adapter: adapter, target: try Self.mergeTarget(a, base: try loaded(handle).model),
+        let m: (model: Engine.LoadedModel, how: String, check: String)
+        if let quantization = try Self.mergeQuantization(a) {
+            m = try merged(handle, adapter: adapter, target: .f32, thenQuantize: quantization, cancel: cancel)
+        } else {
+            m = try merged(handle, adapter: adapter, target: try Self.mergeTarget(a, base: try loaded(handle).model),
                            explicit: explicit, cancel: cancel)
+        }
         progress(ProgressEvent(task: "merging \(shownAdapter) into \(shownModel)", completed: 1, total: 1))
         let id = nextHandleId()
         register(m.model, id: id)
