@@ -33,6 +33,23 @@ final class ExportSessionTests: XCTestCase {
         XCTAssertTrue(files(dir).contains("tokenizer.json"))
     }
 
+    /// A float quant_method to an HF directory names the weights' dtype; a GGUF block type is
+    /// an error (an HF directory cannot hold it), as is a torch_dtype that says otherwise.
+    func testGGUFQuantMethodToAnHFDirectory() throws {
+        let tmp = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let (i, out) = session()
+        XCTAssertEqual(i.runScript("load model \(tinyGGUF)\nexport --quant_method f32 --output_dir \(tmp)/f32", file: "x.tune"), 0, "\(out.errors)")
+        XCTAssertTrue(out.lines.contains { $0.hasPrefix("wrote \(tmp)/f32 (HF model directory, float32, ") }, "\(out.lines)")
+        for (line, words) in [("--quant_method q4_k", "quant_method q4_k is a GGUF block type, which an HF directory does not hold: add --to_gguf true"),
+                              ("--quant_method bf16 --torch_dtype float16", "quant_method bf16 and torch_dtype float16 ask for different weight types")] {
+            let (j, out2) = session()
+            XCTAssertEqual(j.runScript("load model \(tinyGGUF)\nexport \(line) --output_dir \(tmp)/x", file: "x.tune"), 1, line)
+            XCTAssertTrue(out2.errors.contains { $0.message.contains(words) }, "\(line): \(out2.errors)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: tmp + "/x"), line)
+        }
+    }
+
     func testExistingDirectoryNeedsExistOK() throws {
         let tmp = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: tmp) }

@@ -21,6 +21,16 @@ extension EngineSessionBackend {
     /// The dtype of the written weights: `torch_dtype` when given, else float32 for a model
     /// whose matrices are all f32 and float16 otherwise (dequantized GGUF blocks fit in f16).
     static func exportDType(_ a: ResolvedArguments, model: LlamaModel) throws -> HFModelExport.DType {
+        if let method = a.string("quant_method"), let type = GGMLType(name: method), type.isGGUFType {
+            let asDType: [GGMLType: HFModelExport.DType] = [.f32: .float32, .f16: .float16, .bf16: .bfloat16]
+            guard let d = asDType[type] else {
+                throw BackendError.failed("quant_method \(method) is a GGUF block type, which an HF directory does not hold: add --to_gguf true (or an output_dir ending in .gguf) for a GGUF file, or use gptq, awq, bnb or fp8 for a quantized HF directory")
+            }
+            if let name = a.string("torch_dtype"), HFModelExport.DType(name: name) != d {
+                throw BackendError.failed("quant_method \(method) and torch_dtype \(name) ask for different weight types; give one of them")
+            }
+            return d
+        }
         if let name = a.string("torch_dtype") {
             guard let d = HFModelExport.DType(name: name) else {
                 throw BackendError.failed("torch_dtype \(name) cannot be written (use float32, float16 or bfloat16)")
