@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 @testable import Engine
 
@@ -44,12 +45,12 @@ final class TrainerCheckpointTests: XCTestCase {
     }
 
     func trainer(_ m: TrainableLlama, _ base: LlamaModel, _ o: TrainingOptions,
-                 writer: Trainer.WeightsWriter? = nil) throws -> Trainer {
+                 writer: Trainer.WeightsWriter? = nil, sinks: [TrainingRecordSink] = []) throws -> Trainer {
         let named = m.namedParameters
         return try Trainer(model: m, parameters: TrainerLoopTests.parameters(m), train: try samples(), eval: Array(try samples().prefix(3)),
                            options: o,
                            writeWeights: writer ?? { try FullWeightsFile.write(named, config: base.config, style: base.rope.style, to: $0) },
-                           sinks: [])
+                           sinks: sinks)
     }
 
     func losses(_ history: [TrainingRecord]) -> [Int: Double] {
@@ -102,7 +103,8 @@ final class TrainerCheckpointTests: XCTestCase {
         o.evalStrategy = .steps
         o.evalSteps = 1
         o.createCheckpointSymlink = true
-        let outcome = try trainer(m, base, o).run(cancel: CancellationToken()) { _ in }
+        let reports = try TrainingReportFiles(options: o, runDirectory: output)
+        let outcome = try trainer(m, base, o, sinks: [reports]).run(cancel: CancellationToken()) { _ in }
         let dir = CheckpointDirectory(runDirectory: output)
         let best = try XCTUnwrap(outcome.bestCheckpoint)
         let kept = Set(dir.steps().map(dir.path(step:)))
@@ -119,6 +121,12 @@ final class TrainerCheckpointTests: XCTestCase {
         XCTAssertEqual(state.globalStep, 6)
         XCTAssertEqual(state.bestCheckpoint, best)
         XCTAssertEqual(state.history.filter { $0.kind == .train }.count, 6)
+        // logging.jsonl's last line names them as ms-swift's does.
+        let text = try String(contentsOfFile: output + "/logging.jsonl", encoding: .utf8)
+        let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.split(separator: "\n").last!.utf8)) as? [String: Any])
+        XCTAssertEqual(summary["last_model_checkpoint"] as? String, dir.path(step: 6))
+        XCTAssertEqual(summary["best_model_checkpoint"] as? String, best)
+        XCTAssertEqual(summary["best_metric"] as? Double, evals.map { $0.loss! }.min())
     }
 
     /// A checkpoint whose writing fails leaves the previous one whole and no partial directory.

@@ -183,6 +183,9 @@ final class Trainer {
         summary.trainStepsPerSecond = Double(totalSteps) / max(total, 1e-9)
         summary.trainSamplesPerSecond = Double(totalSteps * options.perDeviceTrainBatchSize * options.gradientAccumulationSteps) / max(total, 1e-9)
         summary.droppedRows = train.droppedRows.count + eval.droppedRows.count
+        summary.lastCheckpoint = lastCheckpoint
+        summary.bestCheckpoint = state.bestCheckpoint
+        summary.bestMetric = state.bestMetric
         try emit(summary)
         if options.createCheckpointSymlink {
             if let last = lastCheckpoint { try checkpoints.link("last", to: last) }

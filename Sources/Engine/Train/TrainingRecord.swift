@@ -31,6 +31,11 @@ public struct TrainingRecord: Sendable, Equatable {
     /// Summary: rows left out of the training and validation data (malformed with strict
     /// false, longer than max_length under `delete`, not tokenizable).
     public var droppedRows: Int?
+    /// Summary: the checkpoints `last` and `best` point at, and the best checkpoint's metric
+    /// (logging.jsonl's last_model_checkpoint, best_model_checkpoint, best_metric).
+    public var lastCheckpoint: String?
+    public var bestCheckpoint: String?
+    public var bestMetric: Double?
 
     public init(kind: Kind, step: Int, maxSteps: Int, epoch: Double, elapsedSeconds: Double) {
         self.kind = kind

@@ -30,6 +30,9 @@ public final class TrainingReportFiles: TrainingRecordSink {
             e.trainLoss = r.trainLoss
             e.epoch = r.epoch
             if let d = r.droppedRows { summary.droppedRows = d }
+            summary.lastModelCheckpoint = r.lastCheckpoint
+            summary.bestModelCheckpoint = r.bestCheckpoint
+            summary.bestMetric = r.bestMetric
             // The run's totals go to the log only: as curves of one point they say nothing.
             try log.append(e)
             return
