@@ -37,8 +37,10 @@ the first 4 chunks / on all 29 chunks, 508 / 3683 scored tokens), group 128, pro
   f32 (dequantized Q4_1)  19.331 / 20.832
   RTN zero-point g128     22.343 / 27.175
   AWQ zero-point g128     23.177 / 25.084   (AWQ search, clipping and quantization: 269 s)
+  AWQ, --propagation quantized  24.186 / 25.840
 so AWQ beats round to nearest on the whole held-out text (by 7.7%), while the first 4 chunks
-alone rank it behind, as they do tune's AWQ.
+alone rank it behind, as they do tune's AWQ; passing each layer's quantized outputs on (GPTQ's
+way) is worse than AutoAWQ's full-precision ones, as in tune.
 
 Run (about 7 min on one core):
   /root/.cache/tune/refvenv/bin/python Scripts/awq_check.py [--group 128] [--propagation fp|quantized]
