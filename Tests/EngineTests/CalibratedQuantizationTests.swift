@@ -6,7 +6,7 @@ import XCTest
 /// algorithm (Scripts/goldens/gptq_reference.py) and against a scalar OBQ-form reference
 /// written here; the grid's blocks against the engine's own dequantizer; and on the real
 /// SmolLM2, held-out perplexity against round to nearest at the same bits and group size
-/// (GPTQ beats it; AWQ, scored on block outputs with clipping as AutoAWQ does, is 0.8% worse).
+/// (GPTQ and AWQ both beat it).
 final class CalibratedQuantizationTests: XCTestCase {
     struct Golden {
         let rows, columns, tokens: Int
@@ -239,9 +239,12 @@ final class CalibratedQuantizationTests: XCTestCase {
     }
 
     /// The real model: 4 bits, group 128, calibrated on Debian's Apache-2.0, MPL-2.0 and
-    /// Artistic licence texts, scored on the GPL-3 text (Fidelity's held-out measure, which
-    /// calibration never sees).
-    func testGPTQBeatsRoundToNearestOnSmolLM2AndAWQStaysNearIt() throws {
+    /// Artistic licence texts, scored on every 256-token chunk of the GPL-3 text (Fidelity's
+    /// held-out measure, which calibration never sees; 3683 scored tokens). The first 4 chunks
+    /// alone (508 tokens) rank the methods differently from the whole text, AutoAWQ's own
+    /// algorithm included (Scripts/awq_check.py: round to nearest 22.34 → AWQ 23.18 on them,
+    /// 27.18 → 25.08 on all).
+    func testGPTQAndAWQBeatRoundToNearestOnSmolLM2() throws {
         let loaded = try SharedModels.smolLM2()
         let base = try loaded.model.quantized(to: .f32)
         let calibrationText = try ["Apache-2.0", "MPL-2.0", "Artistic"].map {
@@ -256,7 +259,7 @@ final class CalibratedQuantizationTests: XCTestCase {
         let calibration = (0..<sequences).map { Array(calibrationIds[($0 * sequenceLength)..<(($0 + 1) * sequenceLength)]) }
         let ids = loaded.tokenizer.encode(heldOut, addSpecialTokens: false, parseSpecial: false)
         func perplexity(_ m: LlamaModel) throws -> Double {
-            try Fidelity.evaluate(m, ids: ids, context: 256, maxChunks: 4).perplexity
+            try Fidelity.evaluate(m, ids: ids, context: 256, maxChunks: ids.count / 256).perplexity
         }
         let started = Date()
         let gptq = try CalibratedQuantization.gptq(model: base, calibration: calibration)
@@ -270,14 +273,12 @@ final class CalibratedQuantizationTests: XCTestCase {
         var ppl: [String: Double] = [:]
         for (label, model) in figures {
             ppl[label] = try perplexity(model)
-            print(String(format: "SmolLM2 held-out perplexity (GPL-3, 4×256 windows): %@ %.3f", label, ppl[label]!))
+            print(String(format: "SmolLM2 held-out perplexity (GPL-3, %d×256 windows): %@ %.3f", ids.count / 256, label, ppl[label]!))
         }
         print(String(format: "calibration %d×%d tokens: GPTQ %.0f s, AWQ %.0f s", sequences, sequenceLength, gptqSeconds, awqSeconds))
         XCTAssertLessThan(ppl["GPTQ 4-bit sym g128"]!, ppl["RTN 4-bit sym g128"]!)
-        // AWQ does NOT beat round to nearest on this model yet: measured 22.62 against 22.45
-        // (+0.8%; the per-linear search before this one gave 23.23, +3.5%). The bound keeps it
-        // from sliding back; see CalibratedQuantization.awq.
-        XCTAssertLessThan(ppl["AWQ 4-bit zero-point g128"]!, ppl["RTN 4-bit zero-point g128"]! * 1.02)
+        // Measured 24.49 against 27.36 (10.5% better; AutoAWQ's algorithm in torch: 7.7%).
+        XCTAssertLessThan(ppl["AWQ 4-bit zero-point g128"]!, ppl["RTN 4-bit zero-point g128"]! * 0.95)
         // Calibrated 4-bit stays within reach of the source: not a broken model.
         XCTAssertLessThan(ppl["GPTQ 4-bit sym g128"]!, ppl["f32 (dequantized Q4_1)"]! * 1.5)
         XCTAssertLessThan(ppl["AWQ 4-bit zero-point g128"]!, ppl["f32 (dequantized Q4_1)"]! * 1.5)
