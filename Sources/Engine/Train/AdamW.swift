@@ -64,7 +64,9 @@ public final class AdamW {
         if coefficient < 1 {
             for p in parameters {
                 guard let g = p.variable.grad else { continue }
-                for i in 0..<p.variable.count { g[i] *= coefficient }
+                ThreadPool.shared.parallelRanges(p.variable.count, minimum: Tape.elementsPerTask) { r in
+                    scaled(g + r.lowerBound, coefficient, g + r.lowerBound, r.count)
+                }
             }
         }
         return norm
@@ -84,12 +86,26 @@ public final class AdamW {
             let w = p.variable.data, m = firstMoments[index].pointer, v = secondMoments[index].pointer
             let decay: Float = p.decays ? 1 - plr * weightDecay : 1
             ThreadPool.shared.parallelRanges(p.variable.count, minimum: Tape.elementsPerTask) { r in
-                for i in r {
+                // The same arithmetic per element, 16 lanes at a time, then the tail.
+                var i = r.lowerBound
+                while i &+ 16 <= r.upperBound {
+                    let gi = loadVector(g + i)
+                    let wi = loadVector(w + i) * decay
+                    var mi = loadVector(m + i), vi = loadVector(v + i)
+                    mi += (gi - mi) * (1 - b1)
+                    vi = vi * b2 + (1 - b2) * gi * gi
+                    storeVector(mi, m + i)
+                    storeVector(vi, v + i)
+                    storeVector(wi - stepSize * (mi / (vi.squareRoot() / bc2Root + e)), w + i)
+                    i &+= 16
+                }
+                while i < r.upperBound {
                     let gi = g[i]
                     w[i] *= decay
                     m[i] += (gi - m[i]) * (1 - b1)
                     v[i] = v[i] * b2 + (1 - b2) * gi * gi
                     w[i] -= stepSize * (m[i] / (v[i].squareRoot() / bc2Root + e))
+                    i &+= 1
                 }
             }
         }
