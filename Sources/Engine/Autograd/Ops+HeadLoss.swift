@@ -34,16 +34,7 @@ extension Tape {
         }
         let y = output([1], [x, weight.variable, bias])
         let logits = FloatBuffer(count: rows &* vocab)
-        switch weight {
-        case .trainable(let w):
-            matmul(m: rows, n: vocab, k: inF, a: x.data, lda: inF, b: w.data, ldb: inF, transposeB: true,
-                   c: logits.pointer, ldc: vocab)
-        case .frozen(let w):
-            forEachRowBlock(of: w) { r0, count, wf in
-                matmul(m: rows, n: count, k: inF, a: x.data, lda: inF, b: wf, ldb: inF, transposeB: true,
-                       c: logits.pointer + r0, ldc: vocab)
-            }
-        }
+        product(x.data, rows: rows, weight: weight, into: logits.pointer)
         if let bias { for r in 0..<rows { addInPlace(logits.pointer + r &* vocab, bias.data, vocab) } }
 
         let labels32 = labels.map { Int32($0) }
@@ -101,17 +92,7 @@ extension Tape {
                    transposeB: false, beta: fresh ? 0 : 1, c: dW, ldc: inF)
         }
         guard r.x.requiresGrad else { return }
-        var (dx, fresh) = r.x.gradientForUpdate()
-        switch r.weight {
-        case .trainable(let w):
-            matmul(m: rows, n: inF, k: vocab, alpha: dy, a: g, lda: vocab, b: w.data, ldb: inF, transposeB: false,
-                   beta: fresh ? 0 : 1, c: dx, ldc: inF)
-        case .frozen(let w):
-            forEachRowBlock(of: w) { r0, count, wf in
-                matmul(m: rows, n: inF, k: count, alpha: dy, a: g + r0, lda: vocab, b: wf, ldb: inF,
-                       transposeB: false, beta: fresh ? 0 : 1, c: dx, ldc: inF)
-                fresh = false
-            }
-        }
+        let (dx, fresh) = r.x.gradientForUpdate()
+        inputGradient(g, rows: rows, weight: r.weight, alpha: dy, into: dx, fresh: fresh)
     }
 }

@@ -21,6 +21,39 @@ enum LinearWeight {
     }
 }
 
+extension Tape {
+    /// y[rows, out] = x·Wᵀ, a frozen weight dequantized a block of rows at a time.
+    func product(_ x: UnsafePointer<Float>, rows: Int, weight: LinearWeight, into y: UnsafeMutablePointer<Float>) {
+        let outF = weight.shape[0], inF = weight.shape[1]
+        switch weight {
+        case .trainable(let w):
+            matmul(m: rows, n: outF, k: inF, a: x, lda: inF, b: w.data, ldb: inF, transposeB: true, c: y, ldc: outF)
+        case .frozen(let w):
+            forEachRowBlock(of: w) { r0, count, wf in
+                matmul(m: rows, n: count, k: inF, a: x, lda: inF, b: wf, ldb: inF, transposeB: true, c: y + r0, ldc: outF)
+            }
+        }
+    }
+
+    /// dx[rows, in] (+)= alpha · dy·W: written when `fresh`, else added.
+    func inputGradient(_ dy: UnsafePointer<Float>, rows: Int, weight: LinearWeight, alpha: Float = 1,
+                       into dx: UnsafeMutablePointer<Float>, fresh: Bool) {
+        let outF = weight.shape[0], inF = weight.shape[1]
+        switch weight {
+        case .trainable(let w):
+            matmul(m: rows, n: inF, k: outF, alpha: alpha, a: dy, lda: outF, b: w.data, ldb: inF, transposeB: false,
+                   beta: fresh ? 0 : 1, c: dx, ldc: inF)
+        case .frozen(let w):
+            var first = fresh
+            forEachRowBlock(of: w) { r0, count, wf in
+                matmul(m: rows, n: inF, k: count, alpha: alpha, a: dy + r0, lda: outF, b: wf, ldb: inF,
+                       transposeB: false, beta: first ? 0 : 1, c: dx, ldc: inF)
+                first = false
+            }
+        }
+    }
+}
+
 /// What the LoRA op's backward needs.
 struct LoRALinearRecord {
     /// The layer's input: its gradient cell, and its values only when the base weight trains.
@@ -49,15 +82,7 @@ extension Tape {
         let xl = loraInput ?? x
         precondition(xl.count == x.count, "LoRA input \(xl.shape) for layer input \(x.shape)")
         let y = output(Array(x.shape.dropLast()) + [outF], [x, weight.variable, bias, a, b, loraInput])
-        switch weight {
-        case .trainable(let w):
-            matmul(m: rows, n: outF, k: inF, a: x.data, lda: inF, b: w.data, ldb: inF, transposeB: true, c: y.data, ldc: outF)
-        case .frozen(let w):
-            forEachRowBlock(of: w) { r0, count, wf in
-                matmul(m: rows, n: count, k: inF, a: x.data, lda: inF, b: wf, ldb: inF, transposeB: true,
-                       c: y.data + r0, ldc: outF)
-            }
-        }
+        product(x.data, rows: rows, weight: weight, into: y.data)
         if let bias { for r in 0..<rows { addInPlace(y.data + r &* outF, bias.data, outF) } }
         let down = FloatBuffer(count: rows &* rank)
         matmul(m: rows, n: rank, k: inF, a: xl.data, lda: inF, b: a.data, ldb: inF, transposeB: true,
@@ -98,19 +123,8 @@ extension Tape {
                    transposeB: false, beta: fresh ? 0 : 1, c: dW, ldc: inF)
         }
         if r.x.requiresGrad {
-            var (dx, fresh) = r.x.gradientForUpdate()
-            switch r.weight {
-            case .trainable(let w):
-                matmul(m: rows, n: inF, k: outF, a: dy, lda: outF, b: w.data, ldb: inF, transposeB: false,
-                       beta: fresh ? 0 : 1, c: dx, ldc: inF)
-            case .frozen(let w):
-                forEachRowBlock(of: w) { r0, count, wf in
-                    matmul(m: rows, n: inF, k: count, a: dy + r0, lda: outF, b: wf, ldb: inF, transposeB: false,
-                           beta: fresh ? 0 : 1, c: dx, ldc: inF)
-                    fresh = false
-                }
-            }
-            fresh = false
+            let (dx, fresh) = r.x.gradientForUpdate()
+            inputGradient(dy, rows: rows, weight: r.weight, into: dx, fresh: fresh)
             if r.loraInput.gradientCell === r.x {
                 matmul(m: rows, n: inF, k: rank, a: dDown.pointer, lda: rank, b: r.a.data, ldb: inF,
                        transposeB: false, beta: 1, c: dx, ldc: inF)
